@@ -1,0 +1,36 @@
+# carepulse: every target sets up what it needs first.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run build test test-python lint dbt-build bench clean
+
+# One virtualenv with the exact pins from requirements.lock; uv makes it take seconds.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Main job on the bundled defaults: demo data when the raw folder is empty, then build.
+run: $(STAMP)
+	$(BIN)/carepulse build
+
+# Everything CI checks: pytest (which drives real dbt on generated data) and sqlfluff.
+test: $(STAMP)
+	$(BIN)/sqlfluff lint models analyses macros tests --disable-progress-bar
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/sqlfluff lint models analyses macros tests --disable-progress-bar
+
+bench: $(STAMP)
+	$(BIN)/carepulse bench --scale $${SCALE:-1}
+
+clean:
+	rm -rf target logs warehouse reports data

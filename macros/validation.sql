@@ -1,0 +1,49 @@
+{#- Quarantine rule helpers shared by the audit.*_checked models. -#}
+
+{#- The first rule (in the given priority order) whose condition holds, else null.
+    rules: list of (rule_name, sql_condition). -#}
+{% macro first_failed_rule(rules) -%}
+    case
+        {%- for rule, condition in rules %}
+        when {{ condition }} then '{{ rule }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- True when an enumerated column's value is outside its domain in seed raw_value_domains. -#}
+{% macro not_in_domain(column, source_table) -%}
+    coalesce({{ column }}, '') not in (
+        select allowed_value from {{ ref('raw_value_domains') }}
+        where source_table = '{{ source_table }}' and column_name = '{{ column }}'
+    )
+{%- endmacro %}
+
+{#- Rank rows sharing a key, valid rows first, so the first deterministic valid row is kept.
+    Ordered by the typed columns: equal keys with equal content keep identical data whichever wins. -#}
+{% macro key_rank(key_columns, order_columns) -%}
+    row_number() over (
+        partition by {{ key_columns | join(', ') }}, row_rule is null
+        order by {{ order_columns | join(', ') }}
+    )
+{%- endmacro %}
+
+{#- NPI check: 10 digits and a Luhn check digit over '80840' + the first nine digits
+    (the CMS rule; 24 is the Luhn contribution of the 80840 prefix). -#}
+{% macro is_valid_npi(column) -%}
+    (
+        {{ carepulse.regex_full_match(column, '[0-9]{10}') }}
+        and (
+            10 - (
+                24
+                {%- for position in range(1, 10) %}
+                {%- set digit = dbt.safe_cast('substring(' ~ column ~ ', ' ~ position ~ ', 1)', api.Column.translate_type('integer')) %}
+                {%- if position % 2 == 1 %}
+                + case when {{ digit }} * 2 > 9 then {{ digit }} * 2 - 9 else {{ digit }} * 2 end
+                {%- else %}
+                + {{ digit }}
+                {%- endif %}
+                {%- endfor %}
+            ) % 10
+        ) % 10 = {{ dbt.safe_cast('substring(' ~ column ~ ', 10, 1)', api.Column.translate_type('integer')) }}
+    )
+{%- endmacro %}

@@ -1,0 +1,68 @@
+{#- Every staged care journey stage with the first quarantine rule it fails (null = accepted). -#}
+with stages as (
+    select * from {{ ref('stg_platform__care_journey_stages') }}
+),
+
+analysis_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+accepted_patients as (
+    select patient_id from {{ ref('audit_patients_checked') }}
+    where failed_rule is null
+),
+
+row_rules as (
+    select
+        stages.*,
+        {{ carepulse.first_failed_rule([
+            ('missing_key', 'patient_id is null or stage is null'),
+            ('unparseable_value', "invalid_casts <> ''"),
+            ('unknown_value', carepulse.not_in_domain('stage', 'care_journey_stages')),
+            ('impossible_date', "entered_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('end_before_start', 'completed_at < entered_at'),
+            ('after_as_of', 'cast(coalesce(completed_at, entered_at) as date) > analysis_date.as_of_date'),
+        ]) }} as row_rule
+    from stages
+    cross join analysis_date
+),
+
+ranked as (
+    select
+        *,
+        {{ carepulse.key_rank(['patient_id', 'stage'], ['entered_at', 'completed_at']) }} as key_rank
+    from row_rules
+),
+
+checked as (
+    select
+        ranked.patient_id,
+        ranked.stage,
+        ranked.entered_at,
+        ranked.completed_at,
+        {{ dbt.concat(["coalesce(ranked.patient_id, '')", "'|'", "coalesce(ranked.stage, '')"]) }} as record_key,
+        coalesce(
+            ranked.row_rule,
+            case when ranked.key_rank > 1 then 'duplicate_key' end,
+            case when accepted_patients.patient_id is null then 'orphan_reference' end
+        ) as failed_rule,
+        ranked.raw_record
+    from ranked
+    left join accepted_patients
+        on ranked.patient_id = accepted_patients.patient_id
+),
+
+final as (
+    select
+        patient_id,
+        stage,
+        entered_at,
+        completed_at,
+        record_key,
+        failed_rule,
+        -- the raw record is kept for quarantined rows only
+        case when failed_rule is not null then raw_record end as raw_record
+    from checked
+)
+
+select * from final

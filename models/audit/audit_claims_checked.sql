@@ -1,0 +1,95 @@
+{#- Every staged claim with the first quarantine rule it fails (null = accepted). -#}
+with claims as (
+    select * from {{ ref('stg_claims__claims') }}
+),
+
+analysis_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+accepted_patients as (
+    select patient_id from {{ ref('audit_patients_checked') }}
+    where failed_rule is null
+),
+
+accepted_providers as (
+    select provider_id from {{ ref('audit_providers_checked') }}
+    where failed_rule is null
+),
+
+row_rules as (
+    select
+        claims.*,
+        {{ carepulse.first_failed_rule([
+            ('missing_key', 'claim_id is null'),
+            ('unparseable_value', "invalid_casts <> ''"),
+            ('malformed_code', 'not coalesce(' ~ carepulse.regex_full_match(
+                'diagnosis_code', '[A-Z][0-9][0-9A-Z](\\.?[0-9A-Z]{1,4})?'
+            ) ~ ', false)'),
+            ('impossible_date', "claim_start_date < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('end_before_start', 'claim_end_date < claim_start_date'),
+            ('after_as_of', 'claim_end_date > analysis_date.as_of_date'),
+            ('negative_amount', 'paid_amount < 0 or deductible_amount < 0'),
+        ]) }} as row_rule
+    from claims
+    cross join analysis_date
+),
+
+ranked as (
+    select
+        *,
+        {{ carepulse.key_rank(['claim_id'], [
+            'claim_start_date', 'claim_end_date', 'patient_id', 'provider_id',
+            'paid_amount', 'deductible_amount', 'diagnosis_code', 'procedure_code',
+        ]) }} as key_rank
+    from row_rules
+),
+
+checked as (
+    select
+        ranked.claim_id,
+        ranked.patient_id,
+        ranked.provider_id,
+        ranked.claim_start_date,
+        ranked.claim_end_date,
+        ranked.paid_amount,
+        ranked.deductible_amount,
+        ranked.diagnosis_code,
+        ranked.procedure_code,
+        ranked.claim_id as record_key,
+        coalesce(
+            ranked.row_rule,
+            case when ranked.key_rank > 1 then 'duplicate_key' end,
+            case
+                when accepted_patients.patient_id is null
+                    or accepted_providers.provider_id is null
+                    then 'orphan_reference'
+            end
+        ) as failed_rule,
+        ranked.raw_record
+    from ranked
+    left join accepted_patients
+        on ranked.patient_id = accepted_patients.patient_id
+    left join accepted_providers
+        on ranked.provider_id = accepted_providers.provider_id
+),
+
+final as (
+    select
+        claim_id,
+        patient_id,
+        provider_id,
+        claim_start_date,
+        claim_end_date,
+        paid_amount,
+        deductible_amount,
+        diagnosis_code,
+        procedure_code,
+        record_key,
+        failed_rule,
+        -- the raw record is kept for quarantined rows only
+        case when failed_rule is not null then raw_record end as raw_record
+    from checked
+)
+
+select * from final

@@ -1,0 +1,70 @@
+{#- Every staged engagement event with the first quarantine rule it fails (null = accepted). -#}
+with events as (
+    select * from {{ ref('stg_platform__engagement_events') }}
+),
+
+analysis_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+accepted_patients as (
+    select patient_id from {{ ref('audit_patients_checked') }}
+    where failed_rule is null
+),
+
+row_rules as (
+    select
+        events.*,
+        {{ carepulse.first_failed_rule([
+            ('missing_key', 'event_id is null'),
+            ('unparseable_value', "invalid_casts <> ''"),
+            ('unknown_value', carepulse.not_in_domain('event_type', 'engagement_events')),
+            ('impossible_date', "event_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('after_as_of', 'cast(event_at as date) > analysis_date.as_of_date'),
+            ('negative_amount', 'revenue_usd < 0'),
+        ]) }} as row_rule
+    from events
+    cross join analysis_date
+),
+
+ranked as (
+    select
+        *,
+        {{ carepulse.key_rank(['event_id'], ['event_at', 'patient_id', 'event_type', 'revenue_usd']) }} as key_rank
+    from row_rules
+),
+
+checked as (
+    select
+        ranked.event_id,
+        ranked.patient_id,
+        ranked.event_at,
+        ranked.event_type,
+        ranked.revenue_usd,
+        ranked.event_id as record_key,
+        coalesce(
+            ranked.row_rule,
+            case when ranked.key_rank > 1 then 'duplicate_key' end,
+            case when accepted_patients.patient_id is null then 'orphan_reference' end
+        ) as failed_rule,
+        ranked.raw_record
+    from ranked
+    left join accepted_patients
+        on ranked.patient_id = accepted_patients.patient_id
+),
+
+final as (
+    select
+        event_id,
+        patient_id,
+        event_at,
+        event_type,
+        revenue_usd,
+        record_key,
+        failed_rule,
+        -- the raw record is kept for quarantined rows only
+        case when failed_rule is not null then raw_record end as raw_record
+    from checked
+)
+
+select * from final

@@ -1,0 +1,72 @@
+{#- Every staged outreach call with the first quarantine rule it fails (null = accepted). -#}
+with calls as (
+    select * from {{ ref('stg_platform__outreach_calls') }}
+),
+
+analysis_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+accepted_patients as (
+    select patient_id from {{ ref('audit_patients_checked') }}
+    where failed_rule is null
+),
+
+row_rules as (
+    select
+        calls.*,
+        {{ carepulse.first_failed_rule([
+            ('missing_key', 'call_id is null'),
+            ('unparseable_value', "invalid_casts <> ''"),
+            ('unknown_value', carepulse.not_in_domain('channel', 'outreach_calls')),
+            ('unknown_value', carepulse.not_in_domain('outcome', 'outreach_calls')),
+            ('impossible_date', "called_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('after_as_of', 'cast(called_at as date) > analysis_date.as_of_date'),
+        ]) }} as row_rule
+    from calls
+    cross join analysis_date
+),
+
+ranked as (
+    select
+        *,
+        {{ carepulse.key_rank(['call_id'], ['called_at', 'patient_id', 'channel', 'program', 'outcome']) }} as key_rank
+    from row_rules
+),
+
+checked as (
+    select
+        ranked.call_id,
+        ranked.patient_id,
+        ranked.called_at,
+        ranked.channel,
+        ranked.program,
+        ranked.outcome,
+        ranked.call_id as record_key,
+        coalesce(
+            ranked.row_rule,
+            case when ranked.key_rank > 1 then 'duplicate_key' end,
+            case when accepted_patients.patient_id is null then 'orphan_reference' end
+        ) as failed_rule,
+        ranked.raw_record
+    from ranked
+    left join accepted_patients
+        on ranked.patient_id = accepted_patients.patient_id
+),
+
+final as (
+    select
+        call_id,
+        patient_id,
+        called_at,
+        channel,
+        program,
+        outcome,
+        record_key,
+        failed_rule,
+        -- the raw record is kept for quarantined rows only
+        case when failed_rule is not null then raw_record end as raw_record
+    from checked
+)
+
+select * from final

@@ -1,0 +1,19 @@
+{{ config(materialized='view') }}
+
+{#- The providers that passed every quarantine rule: what the marts build on. -#}
+with checked as (
+    select * from {{ ref('audit_providers_checked') }}
+),
+
+final as (
+    select
+        provider_id,
+        provider_name,
+        specialty,
+        state,
+        city
+    from checked
+    where failed_rule is null
+)
+
+select * from final
