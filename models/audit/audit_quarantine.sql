@@ -5,18 +5,19 @@
     'outreach_calls', 'providers', 'claims',
 ] -%}
 with
-{%- for table in checked_tables %}
 
-{{ table }}_failed as (
-    select
-        '{{ table }}' as source_table,
-        record_key,
-        failed_rule,
-        raw_record
-    from {{ ref('audit_' ~ table ~ '_checked') }}
-    where failed_rule is not null
-),
-{%- endfor %}
+{% for table in checked_tables %}
+    {{ table }}_failed as (
+        select
+            '{{ table }}' as source_table,
+            record_key,
+            failed_rule,
+            raw_record
+        from {{ ref('audit_' ~ table ~ '_checked') }}
+        where failed_rule is not null
+    ),
+
+{% endfor %}
 
 rules as (
     select * from {{ ref('quarantine_rules') }}
@@ -27,12 +28,10 @@ analysis_date as (
 ),
 
 failed as (
-    {%- for table in checked_tables %}
-    select * from {{ table }}_failed
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for table in checked_tables %}
+        select * from {{ table }}_failed
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 final as (

@@ -5,40 +5,37 @@
     ('claims', 'providers'), ('claims', 'claims'),
 ] -%}
 with
-{%- for source_name, table in sources %}
 
-{{ table }}_read as (
-    select
-        '{{ table }}' as source_table,
-        count(*) as rows_read
-    from {{ source(source_name, table) }}
-),
+{% for source_name, table in sources %}
+    {{ table }}_read as (
+        select
+            '{{ table }}' as source_table,
+            count(*) as rows_read
+        from {{ source(source_name, table) }}
+    ),
 
-{{ table }}_outcome as (
-    select
-        '{{ table }}' as source_table,
-        cast(sum(case when failed_rule is null then 1 else 0 end) as bigint) as rows_accepted,
-        cast(sum(case when failed_rule is not null then 1 else 0 end) as bigint) as rows_quarantined
-    from {{ ref('audit_' ~ table ~ '_checked') }}
-),
-{%- endfor %}
+    {{ table }}_outcome as (
+        select
+            '{{ table }}' as source_table,
+            cast(sum(case when failed_rule is null then 1 else 0 end) as bigint) as rows_accepted,
+            cast(sum(case when failed_rule is not null then 1 else 0 end) as bigint) as rows_quarantined
+        from {{ ref('audit_' ~ table ~ '_checked') }}
+    ),
+
+{% endfor %}
 
 rows_read as (
-    {%- for source_name, table in sources %}
-    select * from {{ table }}_read
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for source_name, table in sources %}
+        select * from {{ table }}_read
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 outcomes as (
-    {%- for source_name, table in sources %}
-    select * from {{ table }}_outcome
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for source_name, table in sources %}
+        select * from {{ table }}_outcome
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 final as (

@@ -2,18 +2,9 @@
     CAREPULSE_AS_OF when set; otherwise the latest activity date in the data. Dates later
     than the build day cannot be activity yet (they are future-dated bad rows) and are
     ignored here, so one bad row cannot move the analysis date. -#}
-{%- set configured = var('as_of_date') -%}
-with
-{%- if configured %}
+{% set configured = var('as_of_date') %}
 
-resolved as (
-    select
-        cast('{{ configured }}' as date) as as_of_date,
-        'CAREPULSE_AS_OF' as as_of_source
-),
-{%- else %}
-
-events as (
+with events as (
     select * from {{ ref('stg_platform__engagement_events') }}
 ),
 
@@ -34,13 +25,19 @@ activity_dates as (
 ),
 
 resolved as (
-    select
-        max(activity_date) as as_of_date,
-        'latest_activity' as as_of_source
-    from activity_dates
-    where activity_date <= current_date
+    {% if configured %}
+        -- Configured: the activity tables are not scanned at all.
+        select
+            cast('{{ configured }}' as date) as as_of_date,
+            'CAREPULSE_AS_OF' as as_of_source
+    {% else %}
+        select
+            max(activity_date) as as_of_date,
+            'latest_activity' as as_of_source
+        from activity_dates
+        where activity_date <= current_date
+    {% endif %}
 ),
-{%- endif %}
 
 final as (
     select

@@ -11,7 +11,8 @@ typed as (
         {{ carepulse.clean_enum('program') }} as program,
         {{ carepulse.clean_enum('outcome') }} as outcome,
         {{ carepulse.invalid_casts({'called_at': 'timestamp'}) }} as invalid_casts,
-        {{ carepulse.raw_record(['call_id', 'patient_id', 'called_at', 'channel', 'program', 'outcome']) }} as raw_record
+        {{ carepulse.raw_record(['call_id', 'patient_id', 'called_at', 'channel', 'program', 'outcome']) }}
+            as raw_record
     from source
 )
 
