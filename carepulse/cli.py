@@ -1,0 +1,124 @@
+"""The `carepulse` command: generate demo data, build the warehouse, benchmark.
+
+Every setting comes from the same environment variables profiles.yml reads
+(CAREPULSE_RAW_DIR, CAREPULSE_DB, CAREPULSE_AS_OF, ...), so the CLI and a plain
+`dbt build` always mean the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from carepulse.config import Settings
+from carepulse.dbt_runner import StepFailed
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from carepulse.generate import generate
+
+    out = Path(args.out) if args.out else Settings.from_env().raw_dir
+    result = generate(scale=args.scale, seed=args.seed, out=out, fmt=args.format, dirty_rate=args.dirty_rate)
+    counts = ", ".join(f"{table} {rows:,}" for table, rows in result.row_counts.items())
+    print(f"carepulse: wrote {out} ({counts}) in {result.seconds:.1f}s; ground truth in {result.truth_dir}")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from carepulse.pipeline import BuildOptions, build
+
+    options = BuildOptions(
+        force=args.force,
+        demo_scale=args.demo_scale,
+        seed=args.seed,
+        with_ml=not args.no_ml,
+        with_report=not args.no_report,
+        full_refresh=args.full_refresh,
+    )
+    result = build(Settings.from_env(), options)
+    if not result.skipped:
+        timings = ", ".join(f"{name}: {seconds}s" for name, seconds in result.seconds.items())
+        print(f"carepulse: build finished ({timings})")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from carepulse.bench import run_bench
+
+    path = run_bench(scale=args.scale, seed=args.seed, out_dir=Path(args.out_dir), with_ml=not args.no_ml)
+    print(f"carepulse: benchmark written to {path}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from carepulse.report import render_report
+
+    settings = Settings.from_env()
+    index = render_report(settings.db_path, Path(args.out_dir))
+    print(f"carepulse: report written to {index}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from carepulse.export import export_tables
+
+    settings = Settings.from_env()
+    written = export_tables(settings.db_path, Path(args.out_dir), args.format)
+    print(f"carepulse: exported {len(written)} tables to {args.out_dir}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carepulse", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write seeded synthetic raw input files")
+    gen.add_argument("--scale", type=float, default=0.1, help="1 = 100k patients, 5M events (default 0.1)")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--out", help="raw folder (default CAREPULSE_RAW_DIR or data/raw)")
+    gen.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of injected bad rows per table")
+    gen.set_defaults(func=_cmd_generate)
+
+    bld = commands.add_parser("build", help="demo data if needed, dbt build, ML, post-ML models, report")
+    bld.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    bld.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    bld.add_argument("--demo-scale", type=float, default=0.1, help="scale of demo data when the raw folder is empty")
+    bld.add_argument("--seed", type=int, default=42)
+    bld.add_argument("--no-ml", action="store_true", help="skip training, scoring and post-ML models")
+    bld.add_argument("--no-report", action="store_true", help="skip the report")
+    bld.set_defaults(func=_cmd_build)
+
+    bench = commands.add_parser("bench", help="time generate, build and ML at a scale; write JSON")
+    bench.add_argument("--scale", type=float, default=1.0)
+    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--out-dir", default="bench/results")
+    bench.add_argument("--no-ml", action="store_true")
+    bench.set_defaults(func=_cmd_bench)
+
+    rep = commands.add_parser("report", help="render charts and reports/index.html from the warehouse")
+    rep.add_argument("--out-dir", default="reports")
+    rep.set_defaults(func=_cmd_report)
+
+    exp = commands.add_parser("export", help="write marts and predictions as files for tools that read files")
+    exp.add_argument("--format", choices=["parquet"], default="parquet")
+    exp.add_argument("--out-dir", default="exports")
+    exp.set_defaults(func=_cmd_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StepFailed as failure:
+        print(f"carepulse: {args.command} failed: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("carepulse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

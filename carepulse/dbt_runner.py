@@ -1,0 +1,54 @@
+"""Run dbt as a subprocess from the project root.
+
+A subprocess, not dbtRunner in-process: dbt-duckdb keeps its DuckDB connection open for
+the life of the process (upstream dbt-duckdb issue 616), and the ML step and the report
+must open the same file right after.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from carepulse.config import PROJECT_DIR, Settings
+
+
+class StepFailed(RuntimeError):
+    """A pipeline step failed; the message says which and why, in plain words."""
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project's virtualenv)."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(
+    args: Sequence[str],
+    settings: Settings,
+    db_path: Path | None = None,
+    dbt_vars: Mapping[str, Any] | None = None,
+    quiet: bool = False,
+) -> None:
+    """Run `dbt <args>` against settings (db_path overrides the target file); raise StepFailed."""
+    env = settings.dbt_env()
+    if db_path is not None:
+        env["CAREPULSE_DB"] = str(db_path.resolve())
+    command = [dbt_executable(), *args]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dict(dbt_vars))]
+    result = subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+    )
+    if result.returncode != 0:
+        detail = (result.stdout or "")[-4000:] if quiet else "see the dbt output above"
+        raise StepFailed(f"dbt {' '.join(args)} failed (exit {result.returncode}); {detail}")
