@@ -141,6 +141,8 @@ PROGRAM_MIX = {
     "heart_failure": (0.70, 0.20, 0.10),
     "depression": (0.50, 0.15, 0.35),
 }
+#: Calls per month of enrollment (times the intensity below); ~3 calls per patient overall.
+CALL_RATE_PER_MONTH = 0.2
 #: Relative call intensity per month of enrollment, by condition.
 CALL_INTENSITY = {"diabetes": 1.1, "hypertension": 1.0, "copd": 1.3, "heart_failure": 1.5, "depression": 0.9}
 OUTCOMES = ("engaged", "declined", "no_answer", "voicemail", "wrong_number")

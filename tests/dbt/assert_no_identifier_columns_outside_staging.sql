@@ -26,7 +26,7 @@ final as (
         table_name,
         column_name
     from warehouse_columns
-    where column_name in ('{{ identifier_columns | unique | join("', '") }}')
+    where column_name in ('{{ identifier_columns | unique | join("', '") }}')  -- noqa: LT05
 )
 
 select * from final
