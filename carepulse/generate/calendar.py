@@ -17,6 +17,8 @@ import numpy as np
 from . import params
 
 SECONDS_PER_DAY = 86_400
+#: Day lookups are valid this many days before the window start and after its end.
+_PAD = 4_000
 
 
 @dataclass(frozen=True)
@@ -48,26 +50,26 @@ class Window:
         return np.datetime64(self.start_date, "s")
 
     @cached_property
-    def day_dates(self) -> np.ndarray:
-        """datetime64[D] of every day of the window (a little past the end for safety)."""
-        return np.datetime64(self.start_date, "D") + np.arange(self.n_days + 1)
+    def _day_dates(self) -> np.ndarray:
+        """datetime64[D] of day indices -PAD .. n_days + PAD (lookups reach a little outside)."""
+        return np.datetime64(self.start_date, "D") + np.arange(-_PAD, self.n_days + _PAD)
 
     @cached_property
-    def weekday(self) -> np.ndarray:
-        """0 = Monday, per day index."""
-        return ((self.day_dates.astype("int64") + 3) % 7).astype(np.int8)
+    def _weekday(self) -> np.ndarray:
+        return ((self._day_dates.astype("int64") + 3) % 7).astype(np.int8)
 
     @cached_property
-    def month0(self) -> np.ndarray:
-        """Calendar month 0..11 per day index."""
-        return (self.day_dates.astype("datetime64[M]").astype("int64") % 12).astype(np.int8)
+    def _activity(self) -> np.ndarray:
+        month0 = (self._day_dates.astype("datetime64[M]").astype("int64") % 12).astype(np.int8)
+        return np.asarray(params.SEASONALITY)[month0] * np.asarray(params.WEEKDAY_FACTOR)[self._weekday]
 
-    @cached_property
-    def activity_factor(self) -> np.ndarray:
-        """Seasonality x weekday multiplier of the event rate, per day index."""
-        season = np.asarray(params.SEASONALITY)[self.month0]
-        week = np.asarray(params.WEEKDAY_FACTOR)[self.weekday]
-        return season * week
+    def weekday(self, days: np.ndarray) -> np.ndarray:
+        """0 = Monday, for day indices."""
+        return self._weekday[np.asarray(days, dtype=np.int64) + _PAD]
+
+    def activity_factor(self, days: np.ndarray) -> np.ndarray:
+        """Seasonality (winter higher) x weekday (weekend lower) multiplier of the event rate."""
+        return self._activity[np.asarray(days, dtype=np.int64) + _PAD]
 
     def to_timestamp(self, seconds: np.ndarray) -> np.ndarray:
         """Seconds since the window start -> naive datetime64[s]."""

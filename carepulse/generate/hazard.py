@@ -59,5 +59,5 @@ def daily_event_rate(
     span_start = np.maximum(day_start, enroll_s)
     span = np.clip(day_start + SECONDS_PER_DAY - span_start, 0, SECONDS_PER_DAY)
     t_mid_months = np.maximum((span_start + span / 2.0) - enroll_s, 0.0) / (SECONDS_PER_DAY * params.DAYS_PER_MONTH)
-    factor = window.activity_factor[np.clip(days, 0, window.n_days)]
+    factor = window.activity_factor(days)
     return params.EVENT_RATE_PER_DAY * level0 * np.exp(-decay * t_mid_months) * factor * (span / SECONDS_PER_DAY)
