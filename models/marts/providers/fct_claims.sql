@@ -1,0 +1,48 @@
+{#- One row per accepted outpatient claim, with its ICD-10-CM chapter. claim_date is the
+    end date (the day the claim is complete): every provider measure dates claims by it. -#}
+with claims as (
+    select * from {{ ref('int_claims_accepted') }}
+),
+
+chapters as (
+    select * from {{ ref('icd10cm_chapters') }}
+),
+
+claims_with_chapter as (
+    select
+        claims.claim_id,
+        claims.claim_end_date as claim_date,
+        claims.claim_start_date,
+        claims.claim_end_date,
+        claims.provider_id,
+        claims.patient_id,
+        claims.paid_amount,
+        claims.deductible_amount,
+        claims.diagnosis_code,
+        chapters.chapter_number as diagnosis_chapter,
+        chapters.chapter_title as diagnosis_chapter_title,
+        claims.procedure_code
+    from claims
+    -- the category (first three characters) falls in one chapter's category range
+    left join chapters
+        on substring(claims.diagnosis_code, 1, 3) between chapters.first_category and chapters.last_category
+),
+
+final as (
+    select
+        claim_id,
+        claim_date,
+        claim_start_date,
+        claim_end_date,
+        provider_id,
+        patient_id,
+        paid_amount,
+        deductible_amount,
+        diagnosis_code,
+        diagnosis_chapter,
+        diagnosis_chapter_title,
+        procedure_code
+    from claims_with_chapter
+)
+
+select * from final
