@@ -1,0 +1,92 @@
+{#- One row per accepted engagement event, with the patient attributes analysts slice by.
+    Incremental because it is the largest table: a run loads the events dated on or after
+    the latest event date already loaded (that day is reloaded, so late rows of the
+    boundary day are picked up) and replaces rows by event_id, so re-running is safe.
+    --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
+    Age is the age in the event's year, so loaded rows stay true as time passes. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with events as (
+    select * from {{ ref('int_engagement_events_accepted') }}
+),
+
+patients as (
+    select * from {{ ref('int_patients_profiled') }}
+),
+
+age_bands as (
+    select * from {{ ref('patient_age_bands') }}
+),
+
+new_events as (
+    select
+        event_id,
+        patient_id,
+        event_at,
+        cast(event_at as date) as event_date,
+        event_type,
+        revenue_usd
+    from events
+    {%- if is_incremental() %}
+    where cast(event_at as date) >= (select max(loaded.event_date) from {{ this }} as loaded)
+    {%- endif %}
+),
+
+enriched as (
+    select
+        new_events.event_id,
+        new_events.patient_id,
+        new_events.event_at,
+        new_events.event_date,
+        new_events.event_type,
+        coalesce(new_events.revenue_usd, 0) as revenue_usd,
+        cast(extract(year from new_events.event_date) - patients.birth_year as {{ dbt.type_int() }})
+            as age_at_event,
+        patients.sex,
+        patients.zip3,
+        patients.location_type,
+        patients.primary_condition,
+        patients.referral_source,
+        patients.plan_type,
+        patients.enrolment_month,
+        {{ dbt.datediff('patients.enrolled_date', 'new_events.event_date', 'day') }} as days_since_enrolment
+    from new_events
+    inner join patients
+        on new_events.patient_id = patients.patient_id
+),
+
+final as (
+    select
+        enriched.event_id,
+        enriched.patient_id,
+        enriched.event_at,
+        enriched.event_date,
+        cast({{ dbt.date_trunc('month', 'enriched.event_date') }} as date) as event_month,
+        enriched.event_type,
+        cast(enriched.revenue_usd as {{ carepulse.type_money() }}) as revenue_usd,
+        enriched.revenue_usd > 0 as is_billable,
+        enriched.age_at_event,
+        age_bands.age_band as age_band_at_event,
+        enriched.sex,
+        enriched.zip3,
+        enriched.location_type,
+        enriched.primary_condition,
+        enriched.referral_source,
+        enriched.plan_type,
+        enriched.enrolment_month,
+        cast(enriched.days_since_enrolment as {{ dbt.type_int() }}) as days_since_enrolment
+    from enriched
+    left join age_bands
+        on
+            enriched.age_at_event >= age_bands.min_age
+            and (enriched.age_at_event <= age_bands.max_age or age_bands.max_age is null)
+)
+
+select * from final
