@@ -298,8 +298,9 @@ class DirtyInjector:
         numbers = self._take("orphan_patient", pat.size, ORPHAN_PATIENT_BASE)
         rows["patient_id"][pat] = _obj(fixed_ids("P", numbers, 7))
         prov = sel[on_provider]
-        bases = self._take("orphan_provider", prov.size, ORPHAN_PROVIDER_BASE)
-        rows["provider_id"][prov] = _obj(npis_from_bases(bases))
+        if prov.size:
+            bases = self._take("orphan_provider", prov.size, ORPHAN_PROVIDER_BASE)
+            rows["provider_id"][prov] = _obj(npis_from_bases(bases))
 
     def _invalid_npi(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
         k = sel.size

@@ -70,65 +70,116 @@ def patient_truth_table(
     return pa.table(columns)
 
 
-def oracle_churn_probability(truth_df: pd.DataFrame, cutoff: date, horizon_days: int = 90) -> pd.Series:
+def _already_churned_posterior(
+    window: Window, k_day: int, last_day: np.ndarray, enroll_s: np.ndarray,
+    h0: np.ndarray, growth: np.ndarray, level0: np.ndarray, decay: np.ndarray, chunk: int = 10_000,
+) -> np.ndarray:
+    """P(latent churn happened by the end of day k | silent on days last_day+1 .. k, true law).
+
+    Given the true parameters, the event history up to the cutoff only matters through the
+    day of the last event (Poisson events are independent of the churn time while alive).
+    """
+    month_s = SECONDS_PER_DAY * params.DAYS_PER_MONTH
+    out = np.zeros(len(h0))
+    for lo in range(0, len(h0), chunk):
+        sl = slice(lo, lo + chunk)
+        gap = np.maximum(k_day - last_day[sl], 0)
+        width = int(gap.max(initial=0))
+        if width == 0:
+            continue
+        j = last_day[sl, None] + 1 + np.arange(width + 1)[None, :]  # days D+1 .. D+width+1
+        valid = j <= k_day
+        bounds = np.maximum(j * SECONDS_PER_DAY, enroll_s[sl, None])
+        surv = survival(h0[sl, None], growth[sl, None], (bounds - enroll_s[sl, None]) / month_s)
+        s_next = survival(h0[sl, None], growth[sl, None],
+                          (np.maximum((j + 1) * SECONDS_PER_DAY, enroll_s[sl, None]) - enroll_s[sl, None]) / month_s)
+        churn_on_day = np.where(valid, surv - s_next, 0.0)
+        rates = np.where(valid, daily_event_rate(window, j, enroll_s[sl, None], level0[sl, None], decay[sl, None]), 0.0)
+        cum = np.cumsum(rates, axis=1)
+        silent_before = np.exp(-(cum - rates))
+        a = (churn_on_day * silent_before).sum(axis=1)
+        s_after = survival(h0[sl], growth[sl], (np.maximum((k_day + 1) * SECONDS_PER_DAY, enroll_s[sl]) - enroll_s[sl]) / month_s)
+        b = s_after * np.exp(-cum[:, -1])
+        out[sl] = np.where(gap > 0, a / np.maximum(a + b, 1e-300), 0.0)
+    return out
+
+
+def oracle_churn_probability(
+    truth_df: pd.DataFrame, cutoff: date, horizon_days: int = 90, last_event_at: pd.Series | None = None,
+) -> pd.Series:
     """Best possible P(no engagement event on the horizon_days days after cutoff), per patient.
 
-    Computed from the true latent process in patient_truth.parquet, not from data, so it is
-    an upper bound for any model that predicts "churn in the next 90 days" at cutoff:
-      * NaN for patients enrolled after cutoff (not in the population);
-      * 1.0 for patients whose latent churn happened by the end of the cutoff day (they can
-        still look active by the 90-day definition, but will never have another event; a real
-        model can only suspect this from their silence);
-      * otherwise, for a patient alive at cutoff, the exact probability under the generator's
-        Gompertz churn law and daily Poisson event rates (level decay, seasonality, weekday):
+    Computed from the true latent process in patient_truth.parquet (hazard, growth, level,
+    decay, enrollment), with the generator's exact daily Poisson rates (level decay,
+    seasonality, weekday) and Gompertz churn law. Indexed by patient_id; NaN for patients
+    enrolled after cutoff. Two modes:
+
+    * last_event_at=None (latent oracle): 1.0 for patients whose latent churn already happened
+      by the end of the cutoff day (they may still look active by the 90-day definition but
+      will never have another event), else the exact probability for a patient alive at cutoff:
           sum_j P(churn on day j | alive) * P(no events on days cutoff+1 .. j-1)
-          + P(alive after the horizon | alive) * P(no events in the horizon),
-        including the end-of-history keep-alive event for survivors (see events.py).
-    Indexed by patient_id. Use it to report the AUC / Brier score a perfect model would get.
+          + P(alive after the horizon | alive) * P(no events in the horizon).
+      An upper bound that even a perfect model cannot reach (it knows the hidden state).
+    * last_event_at given (Series by patient_id: the last event at or before cutoff, missing
+      or NaT = none): the Bayes-optimal probability given everything observable at cutoff,
+      mixing "already churned during the silence since the last event" (posterior pi) with the
+      alive case: pi + (1 - pi) * P(alive case). This is the ceiling for a model fed the
+      event history; report its AUC / Brier score next to the model's.
+
+    Survivors past end_date get a keep-alive event in the last 91 days (events.py); that is
+    included for the horizon, and ignored in the posterior (exact for cutoffs up to
+    end_date - 91 days).
     """
     h = int(horizon_days)
     as_of = pd.Timestamp(truth_df["as_of_date"].iloc[0]).date() if "as_of_date" in truth_df else cutoff
     window = Window(as_of)
     k_day = window.day_of(cutoff)
     end_day = window.day_of(as_of)
-    enroll_s = ((pd.to_datetime(truth_df["enrolled_at"]) - pd.Timestamp(window.start_date)).dt.total_seconds()).to_numpy()
+    origin = pd.Timestamp(window.start_date)
+    enroll_s = (pd.to_datetime(truth_df["enrolled_at"]) - origin).dt.total_seconds().to_numpy()
     enroll_day = np.floor(enroll_s / SECONDS_PER_DAY).astype(np.int64)
     h0 = truth_df["churn_hazard_monthly"].to_numpy(float)
     growth = truth_df["hazard_growth_monthly"].to_numpy(float)
     level0 = truth_df["engagement_level"].to_numpy(float)
     decay = truth_df["engagement_decay_monthly"].to_numpy(float)
-    churn_at = pd.to_datetime(truth_df["churn_at"])
-    churn_s = (churn_at - pd.Timestamp(window.start_date)).dt.total_seconds().to_numpy()
+    churn_s = (pd.to_datetime(truth_df["churn_at"]) - origin).dt.total_seconds().to_numpy()
     churn_s = np.where(np.isnan(churn_s), np.inf, churn_s)
 
     month_s = SECONDS_PER_DAY * params.DAYS_PER_MONTH
     days = k_day + 1 + np.arange(h)  # horizon days
-    # P(c >= start of day j) for j = k+1 .. k+h+1, relative to alive at start of day k+1
+    # survival to the start of horizon days k+1 .. k+h+1, relative to alive at the start of k+1
     bounds = (k_day + 1 + np.arange(h + 1)) * SECONDS_PER_DAY
     surv = survival(h0[:, None], growth[:, None], (bounds[None, :] - enroll_s[:, None]) / month_s)
     cond = surv / np.maximum(surv[:, :1], 1e-300)
-    churn_on_day = cond[:, :-1] - cond[:, 1:]  # churn during horizon day j (no events on j)
+    churn_on_day = cond[:, :-1] - cond[:, 1:]  # churn during horizon day j: no events from j on
     rates = daily_event_rate(window, days[None, :], enroll_s[:, None], level0[:, None], decay[:, None])
-    silent_before = np.exp(-np.concatenate([np.zeros((len(h0), 1)), np.cumsum(rates, axis=1)[:, :-1]], axis=1))
-    silent_all = np.exp(-rates.sum(axis=1))
+    cum = np.cumsum(rates, axis=1)
+    silent_before = np.exp(-(cum - rates))
+    silent_all = np.exp(-cum[:, -1])
     p = (churn_on_day * silent_before).sum(axis=1)
 
-    # survivors of the horizon: keep-alive event on a uniform day of the last 91 days
+    # survivors of the horizon: the keep-alive event falls on a uniform day of the last 91 days
     recent = end_day - params.CHURN_INACTIVITY_DAYS + np.arange(params.CHURN_INACTIVITY_DAYS + 1)
     in_h = (recent >= days[0]) & (recent <= days[-1])
     survive_h = cond[:, -1]
+    forced_in_h = np.zeros(len(h0))
     if in_h.any():
-        beyond = survival(h0, growth, ((end_day + 1) * SECONDS_PER_DAY - enroll_s) / month_s) / np.maximum(surv[:, 0], 1e-300)
-        p_past_end = np.clip(beyond / np.maximum(survive_h, 1e-300), 0, 1)
+        s_end = survival(h0, growth, ((end_day + 1) * SECONDS_PER_DAY - enroll_s) / month_s)
+        p_past_end = np.clip(s_end / np.maximum(surv[:, -1], 1e-300), 0, 1)
         rest = recent[~in_h]
         rest_rates = daily_event_rate(window, rest[None, :], enroll_s[:, None], level0[:, None], decay[:, None]).sum(axis=1)
         eligible = enroll_day < end_day - params.CHURN_INACTIVITY_DAYS
         forced_in_h = np.where(eligible, p_past_end * np.exp(-rest_rates) * in_h.sum() / recent.size, 0.0)
-        p += survive_h * silent_all * (1 - forced_in_h)
-    else:
-        p += survive_h * silent_all
+    p_alive = p + survive_h * silent_all * (1 - forced_in_h)
 
-    p = np.where(churn_s < (k_day + 1) * SECONDS_PER_DAY, 1.0, p)
+    if last_event_at is None:
+        p = np.where(churn_s < (k_day + 1) * SECONDS_PER_DAY, 1.0, p_alive)
+    else:
+        last = pd.to_datetime(last_event_at.reindex(truth_df["patient_id"].to_numpy()))
+        last_s = (last - origin).dt.total_seconds().to_numpy()
+        last_day = np.where(np.isnan(last_s), enroll_day - 1, np.floor(np.nan_to_num(last_s) / SECONDS_PER_DAY)).astype(np.int64)
+        pi = _already_churned_posterior(window, k_day, last_day, enroll_s, h0, growth, level0, decay)
+        p = pi + (1 - pi) * p_alive
     p = np.where(enroll_day > k_day, np.nan, p)
     return pd.Series(np.clip(p, 0.0, 1.0), index=truth_df["patient_id"].to_numpy(), name="oracle_churn_probability")
 
