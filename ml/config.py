@@ -1,0 +1,84 @@
+"""Settings of the ML step: where things are, and the knobs of training.
+
+Why a frozen dataclass: train and score must agree on every choice that shapes a model
+(seed, candidate list, row caps), and the chosen values are written to ml.model_runs as
+JSON so that any run can be explained later. Defaults are the documented production
+choices; tests pass smaller values explicitly instead of patching anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Estimators compared for each model, simplest first: on a tie the simpler one wins.
+CANDIDATES: tuple[str, ...] = ("logistic_regression", "random_forest", "hist_gradient_boosting")
+
+#: Model names as written to ml.model_runs.model_name.
+CHURN = "churn"
+ENGAGEMENT = "engagement"
+
+
+def default_db_path() -> Path:
+    """CAREPULSE_DB, or the project's default warehouse file."""
+    return Path(os.environ.get("CAREPULSE_DB", "warehouse/carepulse.duckdb"))
+
+
+def default_model_dir() -> Path:
+    """CAREPULSE_MODEL_DIR, or warehouse/models next to the default warehouse."""
+    return Path(os.environ.get("CAREPULSE_MODEL_DIR", "warehouse/models"))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training choice; recorded with each run."""
+
+    seed: int = 42
+    candidates: tuple[str, ...] = CANDIDATES
+    #: Selection: highest held-out ROC AUC; a simpler candidate within this margin wins
+    #: (explainability, as the insurer study preferred a logistic regression).
+    selection_metric: str = "roc_auc"
+    simpler_within: float = 0.005
+    #: Training rows are capped by a deterministic sample, so scale 10 trains in minutes.
+    max_train_rows: int = 250_000
+    max_test_rows: int = 200_000
+    #: Engagement: calls in the last this-many days before the as-of date are held out.
+    engagement_test_days: int = 90
+    #: Calibration: isotonic with at least this many training rows, else sigmoid (Platt).
+    isotonic_min_rows: int = 20_000
+    calibration_folds: int = 3
+    #: Random forest and gradient boosting sizes.
+    rf_trees: int = 150
+    rf_min_samples_leaf: int = 20
+    hgb_max_iter: int = 300
+    hgb_learning_rate: float = 0.06
+    #: Threads for tree models (the machine is shared).
+    n_jobs: int = 2
+    #: Permutation importance repeats on the held-out set.
+    importance_repeats: int = 3
+    #: Per-row top factors reported with each prediction.
+    top_factors: int = 3
+
+    def as_json_dict(self) -> dict[str, Any]:
+        """Plain-JSON form for ml.model_runs.params."""
+        out = asdict(self)
+        out["candidates"] = list(self.candidates)
+        return out
+
+
+@dataclass(frozen=True)
+class RiskBands:
+    """Risk bands from deciles (10 = highest): a stable worklist size whatever the base rate."""
+
+    high_from_decile: int = 9
+    medium_from_decile: int = 6
+    labels: tuple[str, str, str] = field(default=("high", "medium", "low"))
+
+    def band(self, decile: int) -> str:
+        if decile >= self.high_from_decile:
+            return self.labels[0]
+        if decile >= self.medium_from_decile:
+            return self.labels[1]
+        return self.labels[2]

@@ -1,0 +1,125 @@
+"""The engagement model: will the member engage with this outreach call?
+
+One example per observed call (int_outreach_call_features), features as of the call time,
+label outcome = 'engaged'. The latest engagement_test_days of calls are held out. Scoring
+asks the same question for a hypothetical next call on each channel (the model's
+`next_call` anchors), so each active patient gets a probability per channel and the best
+channel is simply the one with the highest probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from .config import ENGAGEMENT, RiskBands, TrainConfig
+from .explain import occlusion_contributions, top_factors
+from .features import ENGAGEMENT_SPEC, derive_engagement_features
+from .modeling import TrainedModel, fit_model, risk_deciles
+from .selection import engagement_time_split
+
+
+def held_out_start(as_of: date, test_days: int) -> date:
+    """First day of the held-out call period (the last test_days days up to as_of)."""
+    return as_of - timedelta(days=test_days - 1)
+
+
+def load_examples(db_path: Path, as_of: date, config: TrainConfig) -> pd.DataFrame:
+    """Observed calls up to as_of with features, sampled in SQL to the row caps."""
+    test_from = held_out_start(as_of, config.engagement_test_days)
+    n_train, n_test = io.call_counts(db_path, as_of, test_from)
+    return io.read_call_examples(
+        db_path,
+        as_of,
+        test_from,
+        train_fraction=min(1.0, config.max_train_rows / max(n_train, 1)),
+        test_fraction=min(1.0, config.max_test_rows / max(n_test, 1)),
+    )
+
+
+def train_engagement(
+    examples: pd.DataFrame,
+    as_of: date,
+    config: TrainConfig,
+    progress: Callable[[str], None] = lambda _: None,
+) -> TrainedModel:
+    """Compare, select, calibrate and refit the engagement model on the calls."""
+    examples = examples.reset_index(drop=True)
+    train_mask, test_mask = engagement_time_split(examples["called_at"], as_of, config.engagement_test_days)
+    train = examples[train_mask].reset_index(drop=True)
+    test = examples[test_mask].reset_index(drop=True)
+    if test.empty or train.empty:
+        raise ValueError("engagement model: empty training or test period (too few calls?)")
+    called_train = pd.to_datetime(train["called_at"])
+    called_test = pd.to_datetime(test["called_at"])
+    periods = {
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "train_periods": int(called_train.dt.to_period("M").nunique()),
+        "test_periods": int(called_test.dt.to_period("M").nunique()),
+        "train_start": called_train.min().date(),
+        "train_end": called_train.max().date(),
+        "test_start": held_out_start(as_of, config.engagement_test_days),
+        "test_end": as_of,
+        "period_unit": "calendar month of calls",
+    }
+    progress(
+        f"engagement: {len(train)} training calls ({periods['train_start']}..{periods['train_end']}), "
+        f"{len(test)} held out from {periods['test_start']}"
+    )
+    return fit_model(
+        ENGAGEMENT,
+        derive_engagement_features,
+        ENGAGEMENT_SPEC,
+        train,
+        test,
+        examples,
+        label="is_engaged",
+        group="patient_id",
+        holdout_id=test["anchor_id"].astype(str),
+        holdout_date=called_test,
+        periods=periods,
+        config=config,
+        progress=progress,
+    )
+
+
+def score_engagement(trained: TrainedModel, next_calls: pd.DataFrame, bands: RiskBands, k: int) -> pd.DataFrame:
+    """Per active patient: probability per channel, best channel and its probability,
+    risk decile and band of that probability, and the top factors of the best-channel call."""
+    base_columns = ["patient_id", "probability", "best_channel", "risk_decile", "risk_band", "top_factors"]
+    if next_calls.empty:
+        return pd.DataFrame(columns=base_columns)
+    frame = next_calls.reset_index(drop=True)
+    X = frame[trained.spec.columns]
+    frame["probability"] = trained.model.predict_proba(X)[:, 1]
+    # best channel: highest probability; ties go to the alphabetically first channel
+    frame = frame.sort_values(["patient_id", "probability", "channel"], ascending=[True, False, True], kind="stable")
+    per_channel = frame.pivot(index="patient_id", columns="channel", values="probability")
+    best = frame.drop_duplicates("patient_id", keep="first").reset_index(drop=True)
+    X_best = best[trained.spec.columns]
+    contributions = occlusion_contributions(trained.model, X_best, trained.spec, trained.reference)
+    names, payloads = top_factors(contributions, X_best, k)
+    ids = best["patient_id"].astype(str).to_numpy()
+    probability = best["probability"].to_numpy(dtype=float)
+    deciles = risk_deciles(probability, ids)
+    out = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "probability": probability,
+            "best_channel": best["channel"].astype(str).to_numpy(),
+            "risk_decile": deciles.astype(np.int32),
+            "risk_band": [bands.band(int(d)) for d in deciles],
+            "top_factors": payloads,
+        }
+    )
+    for i in range(k):
+        out[f"top_factor_{i + 1}"] = [row[i] for row in names]
+    for channel in sorted(per_channel.columns):
+        out[f"probability_{channel}"] = per_channel.loc[ids, channel].to_numpy(dtype=float)
+    return out

@@ -1,0 +1,137 @@
+"""Why a model says what it says: global importance and per-row top factors.
+
+Both work on the raw warehouse columns (the ones documented in the dbt feature models),
+not on encoded internals, so an analyst can look a factor up. Global importance is
+permutation importance on the held-out period (the drop in ROC AUC when a column is
+shuffled), the same method for every estimator so runs compare. Per-row factors use
+occlusion: replace one column by its typical training value (median, or most frequent
+category) and see how much the probability falls. That is model-agnostic, needs no extra
+dependency, and for a logistic regression it reduces to the coefficient times the
+deviation from typical.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+
+from .features import FeatureSpec
+
+
+def reference_values(X: pd.DataFrame, spec: FeatureSpec) -> dict[str, Any]:
+    """Typical training value per raw column: median for numbers, most frequent category."""
+    out: dict[str, Any] = {}
+    for column in spec.categorical:
+        counts = X[column].astype(object).value_counts(dropna=True)
+        out[column] = None if counts.empty else sorted(counts[counts == counts.max()].index)[0]
+    for column in spec.numeric:
+        values = pd.to_numeric(X[column], errors="coerce")
+        out[column] = float(values.median()) if values.notna().any() else None
+    return out
+
+
+def permutation_ranking(
+    model: Any, X: pd.DataFrame, y: np.ndarray, spec: FeatureSpec, seed: int, repeats: int, max_rows: int = 20_000
+) -> pd.DataFrame:
+    """feature, importance (mean ROC AUC drop), rank (1 = most important), method."""
+    if len(X) > max_rows:
+        sample = X.sample(n=max_rows, random_state=seed)
+        X, y = sample, y[X.index.get_indexer(sample.index)]
+    if len(np.unique(y)) < 2:
+        importance = np.zeros(len(spec.columns))
+    else:
+        result = permutation_importance(
+            model, X[spec.columns], y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1
+        )
+        importance = result.importances_mean
+    frame = pd.DataFrame({"feature": spec.columns, "importance": importance.astype(float)})
+    frame = frame.sort_values(["importance", "feature"], ascending=[False, True], kind="stable")
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    frame["method"] = "permutation_roc_auc"
+    return frame.reset_index(drop=True)
+
+
+def logistic_coefficients(model: Any) -> pd.DataFrame | None:
+    """Signed coefficients on standardised/one-hot columns when the final model is a
+    logistic regression (method 'lr_coefficient'); None otherwise."""
+    pipeline = getattr(model, "estimator", None)
+    calibrated = getattr(model, "calibrated_classifiers_", None)
+    if calibrated:
+        pipeline = calibrated[0].estimator
+    if not isinstance(pipeline, Pipeline) or type(pipeline.named_steps["model"]).__name__ != "LogisticRegression":
+        return None
+    names = pipeline.named_steps["encode"].get_feature_names_out()
+    coefficients = pipeline.named_steps["model"].coef_[0]
+    frame = pd.DataFrame({"feature": [n.split("__", 1)[-1] for n in names], "importance": coefficients.astype(float)})
+    frame["order"] = -np.abs(frame["importance"])
+    frame = frame.sort_values(["order", "feature"], kind="stable").drop(columns="order")
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    frame["method"] = "lr_coefficient"
+    return frame.reset_index(drop=True)
+
+
+def occlusion_contributions(model: Any, X: pd.DataFrame, spec: FeatureSpec, reference: dict[str, Any]) -> pd.DataFrame:
+    """Per row and raw column: P(row) - P(row with that column at its reference value).
+
+    Positive means the column's actual value raises the probability. One prediction pass
+    per column, so the cost is linear in rows x columns.
+    """
+    base = model.predict_proba(X[spec.columns])[:, 1]
+    contributions = {}
+    for column in spec.columns:
+        occluded = X[spec.columns].copy()
+        value = reference.get(column)
+        if column in spec.categorical:
+            occluded[column] = pd.Series([value] * len(occluded), index=occluded.index, dtype=object)
+        else:
+            occluded[column] = np.nan if value is None else float(value)
+        contributions[column] = base - model.predict_proba(occluded)[:, 1]
+    return pd.DataFrame(contributions, index=X.index)
+
+
+def _format_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return round(float(value), 3)
+    return str(value)
+
+
+def top_factors(
+    contributions: pd.DataFrame, X: pd.DataFrame, k: int
+) -> tuple[list[list[str | None]], list[str]]:
+    """The k columns that raise each row's probability most, as (names per row, JSON per row).
+
+    Only positive contributions count as risk factors; a row with fewer gets None names.
+    Ties are broken by column name, so the output is deterministic.
+    """
+    columns = np.array(sorted(contributions.columns))
+    values = contributions[list(columns)].to_numpy()
+    names: list[list[str | None]] = []
+    payloads: list[str] = []
+    raw = X[list(columns)]
+    for i in range(values.shape[0]):
+        row = values[i]
+        order = np.lexsort((columns, -row))[:k]
+        chosen = [j for j in order if row[j] > 1e-9]
+        names.append([str(columns[j]) for j in chosen] + [None] * (k - len(chosen)))
+        payloads.append(
+            json.dumps(
+                [
+                    {
+                        "feature": str(columns[j]),
+                        "value": _format_value(raw.iat[i, j]),
+                        "effect": round(float(row[j]), 4),
+                    }
+                    for j in chosen
+                ]
+            )
+        )
+    return names, payloads

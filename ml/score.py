@@ -1,0 +1,86 @@
+"""`ml score`: predictions for every active patient at the warehouse's as-of date.
+
+Why scoring is separate from training: the care team's list must refresh when new data
+arrives even if nobody retrains. Scoring loads a saved model by run id (default: the
+latest trained run), scores churn and engagement for the same population (patients not
+churned at the as-of date) and writes both tables in one transaction. Re-scoring the
+same run at the same as-of date replaces that batch instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import churn, engagement, io, registry, writeback
+from .config import CHURN, ENGAGEMENT, RiskBands
+from .runs import run_frames
+
+
+def _print(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def resolve_run_id(db_path: Path, model_dir: Path, run_id: str | None) -> str:
+    """The given run id, else the latest run recorded in the warehouse that has a file,
+    else the latest model file."""
+    if run_id:
+        return run_id
+    recorded = writeback.latest_run_id(db_path)
+    if recorded and registry.model_path(model_dir, recorded).exists():
+        return recorded
+    latest = registry.latest(model_dir)
+    if latest is None:
+        raise FileNotFoundError(f"no trained model in {model_dir}: run `python -m ml train` first")
+    return latest
+
+
+def score(
+    db_path: Path,
+    model_dir: Path,
+    run_id: str | None = None,
+    progress: Callable[[str], None] = _print,
+) -> dict[str, Any]:
+    """Score with a saved run and write ml.churn_predictions and ml.engagement_predictions."""
+    db_path, model_dir = Path(db_path), Path(model_dir)
+    run_id = resolve_run_id(db_path, model_dir, run_id)
+    bundle = registry.load(model_dir, run_id)
+    info = io.warehouse_info(db_path)
+    bands = RiskBands()
+    k = int(bundle["config"].get("top_factors", 3))
+    progress(f"ml score: run {run_id} at as-of {info.as_of}")
+
+    churn_model = bundle["models"][CHURN]
+    engagement_model = bundle["models"][ENGAGEMENT]
+    churn_scores = churn.score_churn(churn_model, io.read_churn_scoring(db_path), bands, k)
+    engagement_scores = engagement.score_engagement(engagement_model, io.read_next_calls(db_path), bands, k)
+    scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    for frame, trained in ((churn_scores, churn_model), (engagement_scores, engagement_model)):
+        frame["run_id"] = run_id
+        frame["model_name"] = trained.model_name
+        frame["estimator"] = trained.estimator
+        frame["as_of_date"] = info.as_of
+        frame["scored_at"] = scored_at
+
+    frames = {"churn_predictions": churn_scores, "engagement_predictions": engagement_scores}
+    if not writeback.existing_run(db_path, run_id):
+        frames = {**run_frames(bundle), **frames}
+    batch = ("run_id = ? and as_of_date = ?", [run_id, info.as_of])
+    written = writeback.write_tables(
+        db_path, frames, replace_where={"churn_predictions": batch, "engagement_predictions": batch}
+    )
+    progress(
+        f"ml score: {written['churn_predictions']} churn and {written['engagement_predictions']} "
+        f"engagement predictions written for run {run_id}"
+    )
+    return {
+        "run_id": run_id,
+        "as_of": info.as_of,
+        "churn_predictions": written["churn_predictions"],
+        "engagement_predictions": written["engagement_predictions"],
+        "mean_churn_probability": float(churn_scores["probability"].mean()) if len(churn_scores) else None,
+        "mean_engage_probability": float(engagement_scores["probability"].mean()) if len(engagement_scores) else None,
+    }

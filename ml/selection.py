@@ -1,0 +1,240 @@
+"""Time-based validation, candidate estimators, calibration and model choice.
+
+Why time-based: the models are used on the future. A random split lets a model learn a
+patient's later months while being tested on their earlier ones; a split by time tests
+exactly what deployment does. For churn the training cutoffs must also have their label
+windows closed by the test cutoff: on the test date nobody could know later labels yet.
+
+Why calibrate: outreach_priority multiplies P(churn) by P(engage) into an expected value;
+that is only meaningful when a 0.3 means 30%. Each candidate is wrapped in
+CalibratedClassifierCV with folds grouped by patient (a patient's rows never sit on both
+sides), isotonic when there is enough data and Platt (sigmoid) otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from .config import TrainConfig
+from .metrics import classification_metrics
+
+Derive = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+# --------------------------------------------------------------------------- time splits
+@dataclass(frozen=True)
+class ChurnSplit:
+    """Cutoffs used for training and the single held-out test cutoff."""
+
+    train_cutoffs: tuple[date, ...]
+    test_cutoff: date
+
+
+def churn_time_split(labelled_cutoffs: Sequence[date], horizon_days: int) -> ChurnSplit:
+    """Test on the latest labelled cutoff; train on those whose label window closed by then.
+
+    Raises ValueError when there is not at least one training cutoff, with the reason.
+    """
+    cutoffs = sorted(set(labelled_cutoffs))
+    if len(cutoffs) < 2:
+        raise ValueError(
+            f"churn model needs at least two labelled cutoffs (found {len(cutoffs)}): "
+            f"the history must cover more than {horizon_days} days after the first cutoff"
+        )
+    test = cutoffs[-1]
+    train = tuple(c for c in cutoffs if c + timedelta(days=horizon_days) <= test)
+    if not train:
+        raise ValueError(
+            f"no training cutoff has its {horizon_days}-day label window closed by the test cutoff {test}; "
+            "more history is needed"
+        )
+    return ChurnSplit(train_cutoffs=train, test_cutoff=test)
+
+
+def engagement_time_split(called_at: pd.Series, as_of: date, test_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks (train, test): calls in the last test_days before the as-of date are held out."""
+    boundary = pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.Timedelta(days=test_days)
+    at = pd.to_datetime(called_at)
+    test = (at >= boundary).to_numpy()
+    return ~test, test
+
+
+def cap_rows(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """A deterministic random sample of at most max_rows rows, in the original order."""
+    if len(frame) <= max_rows:
+        return frame
+    return frame.sample(n=max_rows, random_state=seed).sort_index()
+
+
+# --------------------------------------------------------------------------- estimators
+def _categorical_count(derive: Derive, sample: pd.DataFrame) -> int:
+    derived = derive(sample.head(50))
+    return int(sum(derived[c].dtype == object for c in derived.columns))
+
+
+def make_pipeline(name: str, derive: Derive, sample: pd.DataFrame, config: TrainConfig) -> Pipeline:
+    """The uncalibrated pipeline of one candidate: derive -> encode -> estimator."""
+    categorical = make_column_selector(dtype_include=object)
+    numeric = make_column_selector(dtype_exclude=object)
+    if name == "logistic_regression":
+        encode = ColumnTransformer(
+            [
+                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+                ("num", StandardScaler(), numeric),
+            ]
+        )
+        model: Any = LogisticRegression(C=0.5, max_iter=3000)
+    elif name == "random_forest":
+        encode = ColumnTransformer(
+            [
+                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+                ("num", "passthrough", numeric),
+            ]
+        )
+        model = RandomForestClassifier(
+            n_estimators=config.rf_trees,
+            min_samples_leaf=config.rf_min_samples_leaf,
+            max_features="sqrt",
+            n_jobs=config.n_jobs,
+            random_state=config.seed,
+        )
+    elif name == "hist_gradient_boosting":
+        n_categorical = _categorical_count(derive, sample)
+        encode = ColumnTransformer(
+            [
+                (
+                    "cat",
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
+                    categorical,
+                ),
+                ("num", "passthrough", numeric),
+            ]
+        )
+        n_numeric = derive(sample.head(50)).shape[1] - n_categorical
+        model = HistGradientBoostingClassifier(
+            learning_rate=config.hgb_learning_rate,
+            max_iter=config.hgb_max_iter,
+            max_leaf_nodes=31,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            categorical_features=[True] * n_categorical + [False] * n_numeric,
+            early_stopping=True,
+            validation_fraction=0.1,
+            n_iter_no_change=20,
+            random_state=config.seed,
+        )
+    else:
+        raise ValueError(f"unknown candidate estimator {name!r}")
+    return Pipeline(
+        [
+            ("derive", FunctionTransformer(derive, validate=False)),
+            ("encode", encode),
+            ("model", model),
+        ]
+    )
+
+
+def calibration_method(n_rows: int, config: TrainConfig) -> str:
+    """Isotonic needs many rows to be stable; below the threshold use Platt scaling."""
+    return "isotonic" if n_rows >= config.isotonic_min_rows else "sigmoid"
+
+
+def fit_calibrated(
+    name: str,
+    derive: Derive,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    config: TrainConfig,
+) -> CalibratedClassifierCV:
+    """Fit one candidate with cross-validated calibration, folds grouped by patient.
+
+    ensemble=False: the calibrator is fitted on out-of-fold scores, then the pipeline is
+    refitted on all rows, so there is one model to explain and to save.
+    """
+    folds = list(GroupKFold(n_splits=config.calibration_folds).split(X, y, groups))
+    calibrated = CalibratedClassifierCV(
+        make_pipeline(name, derive, X, config),
+        method=calibration_method(len(X), config),
+        cv=folds,
+        ensemble=False,
+    )
+    calibrated.fit(X, y)
+    return calibrated
+
+
+# --------------------------------------------------------------------------- comparison
+@dataclass
+class CandidateResult:
+    """One candidate's held-out performance (and its fitted model while in memory)."""
+
+    estimator: str
+    metrics: dict[str, float]
+    fit_seconds: float
+    calibration: str
+    test_probability: np.ndarray = field(repr=False)
+    model: CalibratedClassifierCV | None = field(default=None, repr=False)
+
+
+def compare_candidates(
+    derive: Derive,
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    groups_train: np.ndarray,
+    X_test: pd.DataFrame,
+    y_test: np.ndarray,
+    config: TrainConfig,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[CandidateResult]:
+    """Fit every candidate on the training period and score it on the held-out period."""
+    results = []
+    for name in config.candidates:
+        started = time.perf_counter()
+        model = fit_calibrated(name, derive, X_train, y_train, groups_train, config)
+        seconds = time.perf_counter() - started
+        probability = model.predict_proba(X_test)[:, 1]
+        metrics = classification_metrics(y_test, probability)
+        progress(f"  {name}: roc_auc={metrics['roc_auc']:.4f} brier={metrics['brier']:.4f} ({seconds:.1f}s)")
+        results.append(
+            CandidateResult(
+                estimator=name,
+                metrics=metrics,
+                fit_seconds=seconds,
+                calibration=calibration_method(len(X_train), config),
+                test_probability=probability,
+                model=model,
+            )
+        )
+    return results
+
+
+def select_candidate(results: Sequence[CandidateResult], metric: str, simpler_within: float) -> CandidateResult:
+    """The best candidate by a higher-is-better metric; the earliest (simplest) candidate
+    within `simpler_within` of the best wins, so complexity has to earn its place.
+    NaN metrics (a one-class test set) rank last."""
+    if not results:
+        raise ValueError("no candidates to select from")
+
+    def value(result: CandidateResult) -> float:
+        v = result.metrics.get(metric, float("nan"))
+        return -np.inf if v is None or np.isnan(v) else float(v)
+
+    best = max(value(r) for r in results)
+    for result in results:  # config order = simplest first
+        if value(result) >= best - simpler_within:
+            return result
+    return results[0]

@@ -1,0 +1,278 @@
+"""Writing runs and predictions to the warehouse schema `ml`, one transaction per write.
+
+Why Python owns these tables and dbt only declares them as sources: they are appended to
+(history is kept under run ids), not rebuilt, and they must exist before the post-ML dbt
+models run. Every write is a single DuckDB transaction: create-if-missing, insert all
+tables, commit; any error rolls everything back, so a failed run leaves no partial rows
+and the previous run stays current. Table constraints (not null, ranges, keys) make the
+database itself refuse malformed rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from .io import connect
+
+SCHEMA = "ml"
+
+_PREDICTION_COLUMNS: list[tuple[str, str]] = [
+    ("run_id", "varchar not null"),
+    ("model_name", "varchar not null"),
+    ("estimator", "varchar not null"),
+    ("patient_id", "varchar not null"),
+    ("as_of_date", "date not null"),
+    ("probability", "double not null check (probability >= 0 and probability <= 1)"),
+    ("risk_decile", "integer not null check (risk_decile between 1 and 10)"),
+    ("risk_band", "varchar not null check (risk_band in ('high', 'medium', 'low'))"),
+    ("top_factor_1", "varchar"),
+    ("top_factor_2", "varchar"),
+    ("top_factor_3", "varchar"),
+    ("top_factors", "varchar not null"),
+    ("scored_at", "timestamp not null"),
+]
+
+#: Column definitions per table, in order. Keys are declared separately.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "model_runs": [
+        ("run_id", "varchar not null"),
+        ("model_name", "varchar not null"),
+        ("estimator", "varchar not null"),
+        ("calibration", "varchar not null"),
+        ("trained_at", "timestamp not null"),
+        ("as_of_date", "date not null"),
+        ("train_rows", "bigint not null"),
+        ("test_rows", "bigint not null"),
+        ("train_periods", "integer not null"),
+        ("test_periods", "integer not null"),
+        ("train_start", "date not null"),
+        ("train_end", "date not null"),
+        ("test_start", "date not null"),
+        ("test_end", "date not null"),
+        ("period_unit", "varchar not null"),
+        ("final_rows", "bigint not null"),
+        ("base_rate", "double"),
+        ("roc_auc", "double"),
+        ("pr_auc", "double"),
+        ("brier", "double"),
+        ("log_loss", "double"),
+        ("accuracy", "double"),
+        ("precision", "double"),
+        ("recall", "double"),
+        ("f1", "double"),
+        ("threshold", "double"),
+        ("lift_top_decile", "double"),
+        ("calibration_error", "double"),
+        ("selection_metric", "varchar not null"),
+        ("params", "varchar not null"),
+        ("features", "varchar not null"),
+        ("data_fingerprint", "varchar not null"),
+        ("model_path", "varchar not null"),
+        ("fit_seconds", "double"),
+    ],
+    "model_candidates": [
+        ("run_id", "varchar not null"),
+        ("model_name", "varchar not null"),
+        ("estimator", "varchar not null"),
+        ("calibration", "varchar not null"),
+        ("is_selected", "boolean not null"),
+        ("fit_seconds", "double"),
+        ("base_rate", "double"),
+        ("roc_auc", "double"),
+        ("pr_auc", "double"),
+        ("brier", "double"),
+        ("log_loss", "double"),
+        ("accuracy", "double"),
+        ("precision", "double"),
+        ("recall", "double"),
+        ("f1", "double"),
+        ("lift_top_decile", "double"),
+        ("calibration_error", "double"),
+    ],
+    "feature_importance": [
+        ("run_id", "varchar not null"),
+        ("model_name", "varchar not null"),
+        ("feature", "varchar not null"),
+        ("importance", "double not null"),
+        ("rank", "integer not null check (rank >= 1)"),
+        ("method", "varchar not null"),
+    ],
+    "holdout_predictions": [
+        ("run_id", "varchar not null"),
+        ("model_name", "varchar not null"),
+        ("example_id", "varchar not null"),
+        ("patient_id", "varchar not null"),
+        ("example_date", "date not null"),
+        ("label", "boolean not null"),
+        ("probability", "double not null check (probability >= 0 and probability <= 1)"),
+    ],
+    "churn_predictions": list(_PREDICTION_COLUMNS),
+    "engagement_predictions": [
+        *_PREDICTION_COLUMNS,
+        ("best_channel", "varchar not null"),
+        ("probability_phone", "double check (probability_phone >= 0 and probability_phone <= 1)"),
+        ("probability_sms", "double check (probability_sms >= 0 and probability_sms <= 1)"),
+        ("probability_email", "double check (probability_email >= 0 and probability_email <= 1)"),
+    ],
+}
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "model_runs": ("run_id", "model_name"),
+    "model_candidates": ("run_id", "model_name", "estimator"),
+    "feature_importance": ("run_id", "model_name", "method", "feature"),
+    "holdout_predictions": ("run_id", "model_name", "example_id"),
+    "churn_predictions": ("run_id", "as_of_date", "patient_id"),
+    "engagement_predictions": ("run_id", "as_of_date", "patient_id"),
+}
+
+#: The *_current views: what "the latest run" means for each table.
+VIEWS: dict[str, str] = {
+    "model_runs_current": f"""
+        select * from {SCHEMA}.model_runs
+        qualify row_number() over (partition by model_name order by trained_at desc, run_id desc) = 1
+    """,
+    "model_candidates_current": f"""
+        select candidates.* from {SCHEMA}.model_candidates as candidates
+        inner join {SCHEMA}.model_runs_current as runs
+            on candidates.run_id = runs.run_id and candidates.model_name = runs.model_name
+    """,
+    "feature_importance_current": f"""
+        select importance.* from {SCHEMA}.feature_importance as importance
+        inner join {SCHEMA}.model_runs_current as runs
+            on importance.run_id = runs.run_id and importance.model_name = runs.model_name
+    """,
+    "holdout_predictions_current": f"""
+        select holdout.* from {SCHEMA}.holdout_predictions as holdout
+        inner join {SCHEMA}.model_runs_current as runs
+            on holdout.run_id = runs.run_id and holdout.model_name = runs.model_name
+    """,
+    # predictions: the most recently scored batch (one run at one as-of date)
+    "churn_predictions_current": f"""
+        select predictions.* from {SCHEMA}.churn_predictions as predictions
+        inner join (
+            select run_id, as_of_date, scored_at from {SCHEMA}.churn_predictions
+            order by scored_at desc, run_id desc limit 1
+        ) as latest
+            on predictions.run_id = latest.run_id
+            and predictions.as_of_date = latest.as_of_date
+            and predictions.scored_at = latest.scored_at
+    """,
+    "engagement_predictions_current": f"""
+        select predictions.* from {SCHEMA}.engagement_predictions as predictions
+        inner join (
+            select run_id, as_of_date, scored_at from {SCHEMA}.engagement_predictions
+            order by scored_at desc, run_id desc limit 1
+        ) as latest
+            on predictions.run_id = latest.run_id
+            and predictions.as_of_date = latest.as_of_date
+            and predictions.scored_at = latest.scored_at
+    """,
+}
+
+
+def ddl() -> list[str]:
+    """Idempotent statements creating the ml schema, its tables and views."""
+    statements = [f"create schema if not exists {SCHEMA}"]
+    for table, columns in TABLES.items():
+        body = ",\n    ".join(f"{name} {definition}" for name, definition in columns)
+        statements.append(
+            f"create table if not exists {SCHEMA}.{table} (\n    {body},\n    primary key ({', '.join(KEYS[table])})\n)"
+        )
+    for view, sql in VIEWS.items():
+        statements.append(f"create or replace view {SCHEMA}.{view} as {sql.strip()}")
+    return statements
+
+
+def _insert(con, table: str, frame: pd.DataFrame) -> int:
+    """Insert the table's columns from frame (missing optional columns become null)."""
+    columns = [name for name, _ in TABLES[table]]
+    data = frame.copy()
+    for name in columns:
+        if name not in data.columns:
+            data[name] = None
+    data = data[columns]
+    view = f"_ml_insert_{table}"
+    con.register(view, data)
+    try:
+        con.execute(f"insert into {SCHEMA}.{table} ({', '.join(columns)}) select {', '.join(columns)} from {view}")
+    finally:
+        con.unregister(view)
+    return len(data)
+
+
+def ensure_schema(db_path: Path) -> None:
+    """Create the ml schema, tables and views if missing (the post-ML dbt step needs them)."""
+    with connect(db_path, read_only=False) as con:
+        con.begin()
+        try:
+            for statement in ddl():
+                con.execute(statement)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
+def write_tables(
+    db_path: Path,
+    frames: Mapping[str, pd.DataFrame],
+    replace_where: Mapping[str, tuple[str, list]] | None = None,
+) -> dict[str, int]:
+    """Insert several tables in one transaction; all or nothing.
+
+    replace_where: per table, a SQL predicate and parameters whose rows are deleted first
+    (re-scoring the same run at the same as-of date replaces its predictions).
+    Returns the rows inserted per table.
+    """
+    unknown = set(frames) - set(TABLES)
+    if unknown:
+        raise ValueError(f"not ml tables: {sorted(unknown)}")
+    written: dict[str, int] = {}
+    with connect(db_path, read_only=False) as con:
+        con.begin()
+        try:
+            for statement in ddl():
+                con.execute(statement)
+            for table, (predicate, parameters) in (replace_where or {}).items():
+                con.execute(f"delete from {SCHEMA}.{table} where {predicate}", parameters)
+            for table, frame in frames.items():
+                written[table] = _insert(con, table, frame)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    return written
+
+
+def existing_run(db_path: Path, run_id: str) -> bool:
+    """True when ml.model_runs already has rows of run_id."""
+    if not Path(db_path).exists():
+        return False
+    with connect(db_path) as con:
+        present = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'model_runs'",
+            [SCHEMA],
+        ).fetchone()[0]
+        if not present:
+            return False
+        return con.execute(f"select count(*) from {SCHEMA}.model_runs where run_id = ?", [run_id]).fetchone()[0] > 0
+
+
+def latest_run_id(db_path: Path) -> str | None:
+    """The run id of the most recently trained run recorded in the warehouse, if any."""
+    if not Path(db_path).exists():
+        return None
+    with connect(db_path) as con:
+        present = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'model_runs'",
+            [SCHEMA],
+        ).fetchone()[0]
+        if not present:
+            return None
+        row = con.execute(
+            f"select run_id from {SCHEMA}.model_runs order by trained_at desc, run_id desc limit 1"
+        ).fetchone()
+    return None if row is None else str(row[0])

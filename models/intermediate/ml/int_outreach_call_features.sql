@@ -1,0 +1,254 @@
+{#- One row per outreach call (anchor_type 'observed_call', the engagement model's training
+    examples) plus one hypothetical next call per channel for every patient active at the
+    as-of date (anchor_type 'next_call', what the model scores). Both kinds get the same
+    features from the same SQL, computed only from data strictly before the call time:
+    member attributes, the call's channel, program, hour and weekday, prior call history
+    and recent activity. A call's own outcome is its label, never a feature.
+    The next call is placed on the first weekday after the as-of date at the most common
+    call hour, with the patient's latest program (else the most common one for their
+    condition). Weekday is 0 = Monday, counted from a known Monday so it is portable. -#}
+{%- set reference_monday = "cast('2024-01-01' as date)" -%}
+with patients as (
+    select * from {{ ref('int_patients_accepted') }}
+),
+
+events as (
+    select * from {{ ref('int_engagement_events_accepted') }}
+),
+
+calls as (
+    select * from {{ ref('int_outreach_calls_accepted') }}
+),
+
+patient_features as (
+    select * from {{ ref('int_patient_features_by_cutoff') }}
+),
+
+analysis_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+channels as (
+    select allowed_value as channel
+    from {{ ref('raw_value_domains') }}
+    where source_table = 'outreach_calls' and column_name = 'channel'
+),
+
+hour_counts as (
+    select
+        extract(hour from called_at) as call_hour,
+        count(*) as calls
+    from calls
+    group by extract(hour from called_at)
+),
+
+typical_hour as (
+    select coalesce(max(call_hour), 10) as call_hour
+    from (
+        select
+            call_hour,
+            row_number() over (order by calls desc, call_hour asc) as hour_rank
+        from hour_counts
+    ) as ranked_hours
+    where hour_rank = 1
+),
+
+next_call_slot as (
+    select
+        cast(
+            {{ dbt.dateadd(
+                'hour',
+                'typical_hour.call_hour',
+                'cast(' ~ dbt.dateadd(
+                    'day',
+                    'case (((' ~ dbt.datediff(reference_monday, 'analysis_date.as_of_date', 'day')
+                        ~ ' + 1) % 7) + 7) % 7 when 5 then 3 when 6 then 2 else 1 end',
+                    'analysis_date.as_of_date'
+                ) ~ ' as timestamp)'
+            ) }}
+            as timestamp
+        ) as called_at
+    from analysis_date
+    cross join typical_hour
+),
+
+condition_programs as (
+    select
+        patients.primary_condition,
+        calls.program,
+        row_number() over (
+            partition by patients.primary_condition
+            order by count(*) desc, calls.program asc
+        ) as program_rank
+    from calls
+    inner join patients
+        on calls.patient_id = patients.patient_id
+    group by
+        patients.primary_condition,
+        calls.program
+),
+
+latest_programs as (
+    select
+        patient_id,
+        program,
+        row_number() over (partition by patient_id order by called_at desc, call_id desc) as call_rank
+    from calls
+),
+
+active_patients as (
+    select patient_features.patient_id
+    from patient_features
+    where
+        patient_features.is_scoring_cutoff
+        and patient_features.is_active
+),
+
+next_calls as (
+    select
+        {{ dbt.concat(["'next:'", 'active_patients.patient_id', "':'", 'channels.channel']) }} as anchor_id,
+        'next_call' as anchor_type,
+        active_patients.patient_id,
+        next_call_slot.called_at,
+        channels.channel,
+        coalesce(latest_programs.program, condition_programs.program) as program,
+        cast(null as {{ dbt.type_string() }}) as outcome
+    from active_patients
+    cross join channels
+    cross join next_call_slot
+    inner join patients
+        on active_patients.patient_id = patients.patient_id
+    left join latest_programs
+        on
+            active_patients.patient_id = latest_programs.patient_id
+            and latest_programs.call_rank = 1
+    left join condition_programs
+        on
+            patients.primary_condition = condition_programs.primary_condition
+            and condition_programs.program_rank = 1
+),
+
+observed_calls as (
+    select
+        call_id as anchor_id,
+        'observed_call' as anchor_type,
+        patient_id,
+        called_at,
+        channel,
+        program,
+        outcome
+    from calls
+),
+
+anchors as (
+    select * from observed_calls
+    union all
+    select * from next_calls
+),
+
+prior_calls as (
+    select
+        anchors.anchor_id,
+        count(*) as prior_calls,
+        sum(case when calls.outcome = 'engaged' then 1 else 0 end) as prior_engaged_calls,
+        sum(case when calls.channel = anchors.channel then 1 else 0 end) as prior_calls_same_channel,
+        sum(
+            case when calls.channel = anchors.channel and calls.outcome = 'engaged' then 1 else 0 end
+        ) as prior_engaged_same_channel,
+        sum(
+            case
+                when calls.called_at >= {{ dbt.dateadd('day', -90, 'anchors.called_at') }} then 1 else 0
+            end
+        ) as prior_calls_90d,
+        max(calls.called_at) as last_call_at
+    from anchors
+    inner join calls
+        on
+            anchors.patient_id = calls.patient_id
+            and calls.called_at < anchors.called_at
+    group by anchors.anchor_id
+),
+
+last_call_outcomes as (
+    select
+        anchors.anchor_id,
+        max(case when calls.outcome = 'engaged' then 1 else 0 end) as last_call_engaged
+    from anchors
+    inner join prior_calls
+        on anchors.anchor_id = prior_calls.anchor_id
+    inner join calls
+        on
+            anchors.patient_id = calls.patient_id
+            and calls.called_at = prior_calls.last_call_at
+    group by anchors.anchor_id
+),
+
+recent_activity as (
+    select
+        anchors.anchor_id,
+        count(*) as events_before_call,
+        {%- for days in [7, 30, 90] %}
+        sum(
+            case
+                when events.event_at >= {{ dbt.dateadd('day', -days, 'anchors.called_at') }} then 1 else 0
+            end
+        ) as events_{{ days }}d,
+        {%- endfor %}
+        max(events.event_at) as last_event_at
+    from anchors
+    inner join events
+        on
+            anchors.patient_id = events.patient_id
+            and events.event_at < anchors.called_at
+    group by anchors.anchor_id
+),
+
+final as (
+    select
+        anchors.anchor_id,
+        anchors.anchor_type,
+        anchors.patient_id,
+        anchors.called_at,
+        anchors.channel,
+        anchors.program,
+        anchors.outcome,
+        case when anchors.anchor_type = 'observed_call' then anchors.outcome = 'engaged' end as is_engaged,
+        cast(extract(hour from anchors.called_at) as {{ dbt.type_int() }}) as call_hour,
+        cast(
+            (({{ dbt.datediff(reference_monday, 'cast(anchors.called_at as date)', 'day') }} % 7) + 7) % 7
+            as {{ dbt.type_int() }}
+        ) as call_weekday,
+        patients.sex,
+        patients.location_type,
+        patients.primary_condition,
+        patients.referral_source,
+        patients.plan_type,
+        extract(year from anchors.called_at) - patients.birth_year as age_years,
+        {{ dbt.datediff('cast(patients.enrolled_at as date)', 'cast(anchors.called_at as date)', 'day') }}
+            as tenure_days,
+        coalesce(prior_calls.prior_calls, 0) as prior_calls,
+        coalesce(prior_calls.prior_engaged_calls, 0) as prior_engaged_calls,
+        coalesce(prior_calls.prior_calls_same_channel, 0) as prior_calls_same_channel,
+        coalesce(prior_calls.prior_engaged_same_channel, 0) as prior_engaged_same_channel,
+        coalesce(prior_calls.prior_calls_90d, 0) as prior_calls_90d,
+        coalesce(last_call_outcomes.last_call_engaged, 0) as last_call_engaged,
+        {{ dbt.datediff('cast(prior_calls.last_call_at as date)', 'cast(anchors.called_at as date)', 'day') }}
+            as days_since_last_call,
+        coalesce(recent_activity.events_before_call, 0) as events_before_call,
+        coalesce(recent_activity.events_7d, 0) as events_7d,
+        coalesce(recent_activity.events_30d, 0) as events_30d,
+        coalesce(recent_activity.events_90d, 0) as events_90d,
+        {{ dbt.datediff('cast(recent_activity.last_event_at as date)', 'cast(anchors.called_at as date)', 'day') }}
+            as days_since_last_event
+    from anchors
+    inner join patients
+        on anchors.patient_id = patients.patient_id
+    left join prior_calls
+        on anchors.anchor_id = prior_calls.anchor_id
+    left join last_call_outcomes
+        on anchors.anchor_id = last_call_outcomes.anchor_id
+    left join recent_activity
+        on anchors.anchor_id = recent_activity.anchor_id
+)
+
+select * from final
