@@ -98,7 +98,7 @@ def _provider_stats(claims: pa.Table, n_providers: int, end_date: date) -> dict[
     rev = grouped.column("paid_amount_sum").to_numpy()
     last = grouped.column("claim_start_date_max").to_numpy(zero_copy_only=False).astype("datetime64[D]")
     recency = (np.datetime64(end_date, "D") - last).astype(np.int64)
-    champion = (count > 66) & (rev > 19_700) & (recency <= 30)
+    champion = (count > 66) & (rev > 19_700) & (recency < 30)
     rising = ~champion & (count > 24) & (recency < 15)
     dormant = ~champion & ~rising & (rev > 19_700) & (recency > 50)
     total = max(n_providers, 1)
