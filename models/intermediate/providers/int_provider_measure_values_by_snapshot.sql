@@ -1,9 +1,13 @@
 {#- Provider measures in long form (snapshot, provider, measure, value), so the
     segmentation rules, which name a measure as data, can be joined to the values
-    instead of being written as SQL per rule. Only numeric measures; see
-    provider_segment_measures(). -#}
+    instead of being written as SQL per rule. Numeric measures (see
+    provider_segment_measures()), only those the rules seed uses. -#}
 with measures as (
     select * from {{ ref('int_provider_measures_by_snapshot') }}
+),
+
+rules as (
+    select * from {{ ref('provider_segment_rules') }}
 ),
 
 measure_values as (
@@ -27,6 +31,7 @@ final as (
         measure,
         measure_value
     from measure_values
+    where measure in (select rules.measure from rules)
 )
 
 select * from final
