@@ -226,18 +226,18 @@ final as (
         extract(year from anchors.called_at) - patients.birth_year as age_years,
         {{ dbt.datediff('cast(patients.enrolled_at as date)', 'cast(anchors.called_at as date)', 'day') }}
             as tenure_days,
-        coalesce(prior_calls.prior_calls, 0) as prior_calls,
-        coalesce(prior_calls.prior_engaged_calls, 0) as prior_engaged_calls,
-        coalesce(prior_calls.prior_calls_same_channel, 0) as prior_calls_same_channel,
-        coalesce(prior_calls.prior_engaged_same_channel, 0) as prior_engaged_same_channel,
-        coalesce(prior_calls.prior_calls_90d, 0) as prior_calls_90d,
-        coalesce(last_call_outcomes.last_call_engaged, 0) as last_call_engaged,
+        cast(coalesce(prior_calls.prior_calls, 0) as {{ dbt.type_bigint() }}) as prior_calls,
+        cast(coalesce(prior_calls.prior_engaged_calls, 0) as {{ dbt.type_bigint() }}) as prior_engaged_calls,
+        cast(coalesce(prior_calls.prior_calls_same_channel, 0) as {{ dbt.type_bigint() }}) as prior_calls_same_channel,
+        cast(coalesce(prior_calls.prior_engaged_same_channel, 0) as {{ dbt.type_bigint() }}) as prior_engaged_same_channel,
+        cast(coalesce(prior_calls.prior_calls_90d, 0) as {{ dbt.type_bigint() }}) as prior_calls_90d,
+        cast(coalesce(last_call_outcomes.last_call_engaged, 0) as {{ dbt.type_bigint() }}) as last_call_engaged,
         {{ dbt.datediff('cast(prior_calls.last_call_at as date)', 'cast(anchors.called_at as date)', 'day') }}
             as days_since_last_call,
-        coalesce(recent_activity.events_before_call, 0) as events_before_call,
-        coalesce(recent_activity.events_7d, 0) as events_7d,
-        coalesce(recent_activity.events_30d, 0) as events_30d,
-        coalesce(recent_activity.events_90d, 0) as events_90d,
+        cast(coalesce(recent_activity.events_before_call, 0) as {{ dbt.type_bigint() }}) as events_before_call,
+        cast(coalesce(recent_activity.events_7d, 0) as {{ dbt.type_bigint() }}) as events_7d,
+        cast(coalesce(recent_activity.events_30d, 0) as {{ dbt.type_bigint() }}) as events_30d,
+        cast(coalesce(recent_activity.events_90d, 0) as {{ dbt.type_bigint() }}) as events_90d,
         {{ dbt.datediff('cast(recent_activity.last_event_at as date)', 'cast(anchors.called_at as date)', 'day') }}
             as days_since_last_event
     from anchors

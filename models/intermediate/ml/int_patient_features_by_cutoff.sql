@@ -227,34 +227,34 @@ joined as (
         extract(year from patient_cutoffs.cutoff_date) - patient_cutoffs.birth_year as age_years,
         {{ dbt.datediff('patient_cutoffs.enrolled_date', 'patient_cutoffs.cutoff_date', 'day') }} as tenure_days,
         coalesce(event_history.last_event_date, patient_cutoffs.enrolled_date) as last_active_date,
-        coalesce(event_history.events_total, 0) as events_total,
-        coalesce(event_history.active_days_total, 0) as active_days_total,
+        cast(coalesce(event_history.events_total, 0) as {{ dbt.type_bigint() }}) as events_total,
+        cast(coalesce(event_history.active_days_total, 0) as {{ dbt.type_bigint() }}) as active_days_total,
         {%- for days in [7, 30, 90, 180] %}
-        coalesce(event_history.events_{{ days }}d, 0) as events_{{ days }}d,
+        cast(coalesce(event_history.events_{{ days }}d, 0) as {{ dbt.type_bigint() }}) as events_{{ days }}d,
         {%- endfor %}
-        coalesce(event_history.active_days_30d, 0) as active_days_30d,
-        coalesce(event_history.active_days_90d, 0) as active_days_90d,
+        cast(coalesce(event_history.active_days_30d, 0) as {{ dbt.type_bigint() }}) as active_days_30d,
+        cast(coalesce(event_history.active_days_90d, 0) as {{ dbt.type_bigint() }}) as active_days_90d,
         {%- for event_type, alias in event_types %}
-        coalesce(event_history.{{ alias }}_90d, 0) as {{ alias }}_90d,
+        cast(coalesce(event_history.{{ alias }}_90d, 0) as {{ dbt.type_bigint() }}) as {{ alias }}_90d,
         {%- endfor %}
-        coalesce(event_history.revenue_90d, 0) as revenue_90d,
-        coalesce(event_history.revenue_365d, 0) as revenue_365d,
-        coalesce(event_history.revenue_total, 0) as revenue_total,
+        cast(coalesce(event_history.revenue_90d, 0) as {{ carepulse.type_double() }}) as revenue_90d,
+        cast(coalesce(event_history.revenue_365d, 0) as {{ carepulse.type_double() }}) as revenue_365d,
+        cast(coalesce(event_history.revenue_total, 0) as {{ carepulse.type_double() }}) as revenue_total,
         {{ dbt.datediff('event_history.first_event_date', 'patient_cutoffs.cutoff_date', 'day') }}
             as days_since_first_event,
-        coalesce(stage_history.stages_entered, 0) as stages_entered,
-        coalesce(stage_history.stages_completed, 0) as stages_completed,
-        coalesce(stage_history.furthest_stage, 0) as furthest_stage,
+        cast(coalesce(stage_history.stages_entered, 0) as {{ dbt.type_bigint() }}) as stages_entered,
+        cast(coalesce(stage_history.stages_completed, 0) as {{ dbt.type_bigint() }}) as stages_completed,
+        cast(coalesce(stage_history.furthest_stage, 0) as {{ dbt.type_bigint() }}) as furthest_stage,
         {{ dbt.datediff('stage_history.last_stage_entered_date', 'patient_cutoffs.cutoff_date', 'day') }}
             as days_since_stage_entered,
-        coalesce(claim_history.claims_total, 0) as claims_total,
-        coalesce(claim_history.claims_180d, 0) as claims_180d,
-        coalesce(claim_history.paid_amount_365d, 0) as paid_amount_365d,
+        cast(coalesce(claim_history.claims_total, 0) as {{ dbt.type_bigint() }}) as claims_total,
+        cast(coalesce(claim_history.claims_180d, 0) as {{ dbt.type_bigint() }}) as claims_180d,
+        cast(coalesce(claim_history.paid_amount_365d, 0) as {{ carepulse.type_double() }}) as paid_amount_365d,
         {{ dbt.datediff('claim_history.last_claim_date', 'patient_cutoffs.cutoff_date', 'day') }}
             as days_since_last_claim,
-        coalesce(call_history.calls_total, 0) as calls_total,
-        coalesce(call_history.calls_90d, 0) as calls_90d,
-        coalesce(call_history.engaged_calls_total, 0) as engaged_calls_total,
+        cast(coalesce(call_history.calls_total, 0) as {{ dbt.type_bigint() }}) as calls_total,
+        cast(coalesce(call_history.calls_90d, 0) as {{ dbt.type_bigint() }}) as calls_90d,
+        cast(coalesce(call_history.engaged_calls_total, 0) as {{ dbt.type_bigint() }}) as engaged_calls_total,
         {{ dbt.datediff('call_history.last_call_date', 'patient_cutoffs.cutoff_date', 'day') }}
             as days_since_last_call
     from patient_cutoffs
@@ -282,7 +282,7 @@ final as (
         cutoff_date,
         is_scoring_cutoff,
         is_labelled,
-        {{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }} < {{ horizon }} as is_active,
+        {{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }} <= {{ horizon }} as is_active,
         last_active_date,
         {{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }} as days_inactive,
         sex,
