@@ -9,9 +9,11 @@ outreach) are recomputed here in pandas from the raw rows, independently of the 
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,6 +179,11 @@ def ntile_scores(frame: pd.DataFrame, sort_columns: list[str], ascending: list[b
     return pd.Series(scores, index=ordered.index)
 
 
+def raw_dir_of(db_path: Path) -> Path:
+    """The fixture's raw folder sits next to its warehouse file."""
+    return db_path.parent / "raw"
+
+
 @pytest.fixture(scope="module")
 def raw_tables() -> dict[str, pd.DataFrame]:
     return build_raw_tables()
@@ -186,9 +193,9 @@ def raw_tables() -> dict[str, pd.DataFrame]:
 def warehouse(raw_tables: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The patient marts and everything upstream built and tested (`dbt build`) on the fixture."""
     root = tmp_path_factory.mktemp("patient_marts")
-    raw_dir = write_raw_tables(root / "raw", raw_tables, fmt="csv")
+    raw_dir = write_raw_tables(raw_dir_of(root / "carepulse.duckdb"), raw_tables, fmt="csv")
     db_path = root / "carepulse.duckdb"
-    run_dbt(["build", "--select", SELECT_PATIENT_MARTS], raw_dir, db_path, as_of=AS_OF.isoformat())
+    run_dbt(["build", "--select", SELECT_PATIENT_MARTS, "--indirect-selection", "cautious"], raw_dir, db_path, as_of=AS_OF.isoformat())
     return db_path
 
 
@@ -361,7 +368,7 @@ def test_outreach_performance_matches_calls(warehouse: Path, raw_tables: dict[st
     calls = raw_tables["outreach_calls"].copy()
     called = pd.to_datetime(calls["called_at"])
     calls["hour_of_day"] = called.dt.hour
-    calls["iso_weekday"] = called.dt.dayofweek + 1
+    calls["iso_weekday"] = called.dt.day_of_week + 1
     calls["engaged"] = calls["outcome"] == "engaged"
     calls["reached"] = calls["outcome"].isin(["engaged", "declined"])
     keys = ["channel", "program", "hour_of_day", "iso_weekday"]
@@ -414,28 +421,31 @@ def test_dim_and_fact_hold_no_identifiers_and_every_accepted_row(
     assert fact["age_band_at_event"].notna().all()
 
 
-def test_fct_engagement_events_is_incremental_and_rerun_safe(
-    raw_tables: dict[str, pd.DataFrame], tmp_path: Path
-) -> None:
-    raw_dir = write_raw_tables(tmp_path / "raw", raw_tables, fmt="csv")
-    db_path = tmp_path / "incremental.duckdb"
-    select = ["--select", "+fct_engagement_events"]
-    earlier = (AS_OF - timedelta(days=20)).isoformat()
-    run_dbt(["seed", *select], raw_dir, db_path, as_of=earlier)
-    run_dbt(["run", *select], raw_dir, db_path, as_of=earlier)
-    count_sql = "select count(*) as n, count(distinct event_id) as ids, max(event_date) as last from marts.fct_engagement_events"
-    first = query(db_path, count_sql).iloc[0]
-    assert first["last"] <= pd.Timestamp(earlier)
-    # Re-run with the same data: nothing duplicated.
-    run_dbt(["run", *select], raw_dir, db_path, as_of=earlier)
-    again = query(db_path, count_sql).iloc[0]
-    assert again["n"] == first["n"] == first["ids"]
-    # Later as-of date: the newer events are appended, still one row per event.
-    run_dbt(["run", *select], raw_dir, db_path, as_of=AS_OF.isoformat())
-    later = query(db_path, count_sql).iloc[0]
-    assert later["n"] == later["ids"] > first["n"]
-    accepted = query(db_path, "select count(*) as n from intermediate.int_engagement_events_accepted").iloc[0]["n"]
-    assert later["n"] == accepted
-    run_dbt(["run", "--full-refresh", *select], raw_dir, db_path, as_of=AS_OF.isoformat())
-    rebuilt = query(db_path, count_sql).iloc[0]
-    assert rebuilt["n"] == later["n"]
+def test_fct_engagement_events_is_incremental_and_rerun_safe(warehouse: Path) -> None:
+    """On a copy of the built warehouse: an incremental run reloads from the latest loaded
+    event date on, a re-run changes nothing, and --full-refresh rebuilds everything."""
+    db_path = warehouse.parent / "incremental.duckdb"  # same folder: reuses the parsed project
+    shutil.copyfile(warehouse, db_path)
+    boundary = AS_OF - timedelta(days=20)
+    content_sql = "select * from marts.fct_engagement_events order by event_id"
+    complete = query(db_path, content_sql)
+    old_event = complete.loc[pd.to_datetime(complete["event_date"]) < pd.Timestamp(boundary - timedelta(days=30)),
+                             "event_id"].iloc[0]
+    con = duckdb.connect(str(db_path))
+    try:  # pretend the last load ran on `boundary`, and that one old event was missed back then
+        con.execute("delete from marts.fct_engagement_events where event_date > ? or event_id = ?",
+                    [boundary, old_event])
+    finally:
+        con.close()
+    before = query(db_path, content_sql)
+    assert 0 < len(before) < len(complete) - 1
+    select = ["--select", "fct_engagement_events"]
+    run_dbt(["run", *select], raw_dir_of(warehouse), db_path, as_of=AS_OF.isoformat())
+    reloaded = query(db_path, content_sql)
+    # Events from the boundary day on are back exactly once; an older gap is not revisited.
+    assert reloaded["event_id"].is_unique
+    assert sorted(reloaded["event_id"]) == sorted(set(complete["event_id"]) - {old_event})
+    run_dbt(["run", *select], raw_dir_of(warehouse), db_path, as_of=AS_OF.isoformat())
+    pd.testing.assert_frame_equal(query(db_path, content_sql), reloaded)
+    run_dbt(["run", "--full-refresh", *select], raw_dir_of(warehouse), db_path, as_of=AS_OF.isoformat())
+    pd.testing.assert_frame_equal(query(db_path, content_sql), complete)
