@@ -41,3 +41,17 @@
         ''
     )
 {%- endmacro %}
+
+{#- Values of a text column joined in sorted order (deterministic rule text).
+    dbt.listagg ignores the order on Spark, so Spark sorts the collected list instead. -#}
+{% macro sorted_string_agg(column, delimiter_text) -%}
+    {{ return(adapter.dispatch('sorted_string_agg', 'carepulse')(column, delimiter_text)) }}
+{%- endmacro %}
+
+{% macro default__sorted_string_agg(column, delimiter_text) -%}
+    {{ dbt.listagg(column, delimiter_text, 'order by ' ~ column) }}
+{%- endmacro %}
+
+{% macro spark__sorted_string_agg(column, delimiter_text) -%}
+    array_join(array_sort(collect_list({{ column }})), {{ delimiter_text }})
+{%- endmacro %}

@@ -11,17 +11,15 @@ rules as (
 ),
 
 measure_values as (
-    {%- for measure in carepulse.provider_segment_measures() %}
-    select
-        snapshot_date,
-        provider_id,
-        '{{ measure }}' as measure,
-        cast({{ measure }} as double) as measure_value
-    from measures
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for measure in carepulse.provider_segment_measures() %}
+        select
+            snapshot_date,
+            provider_id,
+            '{{ measure }}' as measure,
+            cast({{ measure }} as double) as measure_value
+        from measures
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 final as (

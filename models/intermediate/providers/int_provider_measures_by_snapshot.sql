@@ -30,7 +30,7 @@ running_totals as (
         count(*) as active_months
     from snapshots
     inner join claim_months
-        on claim_months.claim_month <= snapshots.snapshot_month
+        on snapshots.snapshot_month >= claim_months.claim_month
     group by snapshots.snapshot_date, claim_months.provider_id
 ),
 
@@ -48,16 +48,20 @@ windowed_revenue as (
         window_bounds.snapshot_date,
         claims.provider_id,
         sum(
-            case when claims.claim_end_date > window_bounds.last_window_start then claims.paid_amount else 0 end
+            case
+                when claims.claim_end_date > window_bounds.last_window_start then claims.paid_amount else 0
+            end
         ) as revenue_last_window,
         sum(
-            case when claims.claim_end_date <= window_bounds.last_window_start then claims.paid_amount else 0 end
+            case
+                when claims.claim_end_date <= window_bounds.last_window_start then claims.paid_amount else 0
+            end
         ) as revenue_prior_window
     from window_bounds
     inner join claims
         on
-            claims.claim_end_date > window_bounds.prior_window_start
-            and claims.claim_end_date <= window_bounds.snapshot_date
+            window_bounds.prior_window_start < claims.claim_end_date
+            and window_bounds.snapshot_date >= claims.claim_end_date
     group by window_bounds.snapshot_date, claims.provider_id
 ),
 
@@ -71,7 +75,9 @@ measures as (
         running_totals.total_revenue / running_totals.claim_count as avg_claim_amount,
         running_totals.first_claim_date,
         running_totals.last_claim_date,
-        {{ dbt.datediff('running_totals.last_claim_date', 'running_totals.snapshot_date', 'day') }} as recency_days,
+        {{ dbt.datediff(
+            'running_totals.last_claim_date', 'running_totals.snapshot_date', 'day'
+        ) }} as recency_days,
         running_totals.active_months,
         coalesce(windowed_revenue.revenue_last_window, 0) as revenue_last_90d,
         coalesce(windowed_revenue.revenue_prior_window, 0) as revenue_prior_90d

@@ -44,6 +44,15 @@ snapshot_conditions as (
     cross join snapshots
 ),
 
+percentile_requests as (
+    -- a percentile depends only on the measure and the fraction, whichever rule asks
+    select distinct
+        measure,
+        threshold
+    from conditions
+    where threshold_kind = 'percentile'
+),
+
 ranked_values as (
     select
         snapshot_date,
@@ -54,7 +63,8 @@ ranked_values as (
     from measure_values
     where
         measure_value is not null
-        and measure in (select measure from conditions where threshold_kind = 'percentile')
+        -- only the measures a percentile rule needs are ranked
+        and measure in (select percentile_requests.measure from percentile_requests)
 ),
 
 populations as (
@@ -64,15 +74,6 @@ populations as (
         max(value_count) as value_count
     from ranked_values
     group by snapshot_date, measure
-),
-
-percentile_requests as (
-    -- a percentile depends only on the measure and the fraction, whichever rule asks
-    select distinct
-        measure,
-        threshold
-    from conditions
-    where threshold_kind = 'percentile'
 ),
 
 percentile_positions as (

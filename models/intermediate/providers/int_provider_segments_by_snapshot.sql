@@ -80,7 +80,7 @@ segment_rules as (
     select
         snapshot_date,
         segment,
-        {{ dbt.listagg('condition_text', "' and '", 'order by condition_text') }} as segment_rule
+        {{ carepulse.sorted_string_agg('condition_text', "' and '") }} as segment_rule
     from thresholds
     group by snapshot_date, segment
 ),

@@ -13,7 +13,7 @@ final as (
         on
             earlier.chapter_number < later.chapter_number
             and earlier.first_category <= later.last_category
-            and later.first_category <= earlier.last_category
+            and earlier.last_category >= later.first_category
     union all
     select
         chapter_number,

@@ -12,7 +12,7 @@ final as (
     from rules
     where
         measure is not null
-        and measure not in ('{{ carepulse.provider_segment_measures() | join("', '") }}')
+        and measure not in ('{{ carepulse.provider_segment_measures() | join("', '") }}')  -- noqa: LT05
 )
 
 select * from final
