@@ -135,7 +135,9 @@ def study_raw_tables(seed: int = 4) -> dict[str, pd.DataFrame]:
             "provider_id": claims["provider_id"],
             "claim_start_date": start.dt.strftime("%Y-%m-%d"),
             "claim_end_date": end.dt.strftime("%Y-%m-%d"),
-            "paid_amount": (claims["cents"] // 100).astype(str) + "." + (claims["cents"] % 100).astype(str).str.zfill(2),
+            "paid_amount": (claims["cents"] // 100).astype(str)
+            + "."
+            + (claims["cents"] % 100).astype(str).str.zfill(2),
             "deductible_amount": "0.00",
             "diagnosis_code": DIAGNOSES[diagnosis],
             "procedure_code": "99213",
@@ -364,7 +366,8 @@ def edited(study: Built, tmp_path_factory: pytest.TempPathFactory) -> EditedProj
 
 def test_study_table_is_reproduced(study: Built) -> None:
     roi = query(study.db_path, "select * from marts.segment_roi").set_index("segment")
-    assert list(roi.sort_values("segment_priority").index) == ["Champions", "Rising Stars", "Dormant Giants", "Standard"]
+    in_priority_order = list(roi.sort_values("segment_priority").index)
+    assert in_priority_order == ["Champions", "Rising Stars", "Dormant Giants", "Standard"]
     for segment, row in STUDY_TABLE.items():
         got = roi.loc[segment]
         assert got["providers"] == row["providers"], segment
@@ -446,7 +449,8 @@ def test_history_segments_each_month_end_with_that_day_measures(study: Built) ->
     before = history[pd.to_datetime(history["month_end_date"]) == pd.Timestamp("2024-05-31")]
     previous = before.set_index("provider_id")["segment"].reindex(at_day.index)
     assert at_day["previous_segment"].fillna("-").equals(previous.fillna("-"))
-    assert (at_day["is_segment_change"] == (at_day["previous_segment"].notna() & (at_day["previous_segment"] != at_day["segment"]))).all()
+    changed = at_day["previous_segment"].notna() & (at_day["previous_segment"] != at_day["segment"])
+    assert (at_day["is_segment_change"] == changed).all()
     moves = history[history["is_segment_change"]].groupby(["previous_segment", "segment"]).size()
     assert moves.get(("Rising Stars", "Champions"), 0) > 0
 
@@ -479,11 +483,12 @@ def test_fct_claims_and_dim_providers(study: Built) -> None:
 
 
 def test_edited_seeds_change_the_segmentation_without_sql(study: Built, edited: EditedProject) -> None:
-    # Nothing but the two seeds differs from the project.
-    for folder in ("models", "macros"):
+    # The provider SQL of the copy is the project's: only the two seeds were edited.
+    for folder in ("models/intermediate/providers", "models/marts/providers", "macros/providers"):
         for path in (PROJECT_DIR / folder).rglob("*"):
             if path.is_file():
-                assert (edited.project_dir / folder / path.relative_to(PROJECT_DIR / folder)).read_bytes() == path.read_bytes()
+                copied = edited.project_dir / folder / path.relative_to(PROJECT_DIR / folder)
+                assert copied.read_bytes() == path.read_bytes(), copied
 
     performance = query(edited.db_path, "select * from marts.provider_performance").set_index("provider_id")
     rules = pd.read_csv(pd.io.common.StringIO(EDITED_RULES)).astype(object)
