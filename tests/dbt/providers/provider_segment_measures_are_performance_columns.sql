@@ -5,10 +5,7 @@ with performance as (
 ),
 
 listed_measures as (
-    select
-        {%- for measure in carepulse.provider_segment_measures() %}
-        {{ measure }}{{ "," if not loop.last }}
-        {%- endfor %}
+    select {{ carepulse.provider_segment_measures() | join(', ') }}
     from performance
 ),
 
