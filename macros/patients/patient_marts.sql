@@ -30,14 +30,15 @@
     {%- if bound not in ('low', 'high') -%}
         {%- do exceptions.raise_compiler_error("wilson_interval_bound: bound must be 'low' or 'high'") -%}
     {%- endif -%}
-    case
-        when {{ trials }} > 0 then
-            {{ 'greatest(0.0, ' if bound == 'low' else 'least(1.0, ' }}
-            (
-                {{ p }} + {{ z2 }} / (2 * {{ n }})
-                {{ sign }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4 * {{ n }} * {{ n }}))
-            ) / (1 + {{ z2 }} / {{ n }}))
-    end
+    cast(
+        case
+            when ({{ trials }}) > 0
+                then {{ 'greatest(0.0, ' if bound == 'low' else 'least(1.0, ' }}(
+                    {{ p }} + {{ z2 }} / (2 * {{ n }})
+                    {{ sign }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4 * {{ n }} * {{ n }}))
+                ) / (1 + {{ z2 }} / {{ n }}))
+        end as {{ carepulse.type_double() }}
+    )
 {%- endmacro %}
 
 {#- Ratio as a double, null when the denominator is 0 (rates of empty groups are unknown, not 0). -#}

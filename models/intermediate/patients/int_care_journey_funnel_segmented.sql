@@ -16,7 +16,7 @@ patients as (
     select * from {{ ref('int_patients_profiled') }}
 ),
 
-stage_order as (
+stage_orders as (
     select * from {{ ref('care_journey_stage_order') }}
 ),
 
@@ -25,28 +25,26 @@ journey_patients as (
         journeys.patient_id,
         journeys.journey_status,
         journeys.furthest_stage,
-        'overall' as overall,
-        {%- for dimension in breakdown_dimensions %}
-        coalesce(patients.{{ dimension }}, 'unknown') as {{ dimension }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for dimension in breakdown_dimensions %}
+            coalesce(patients.{{ dimension }}, 'unknown') as {{ dimension }},
+        {% endfor %}
+        'overall' as overall
     from journeys
     inner join patients
         on journeys.patient_id = patients.patient_id
 ),
 
 segmented_patients as (
-    {%- for dimension in ['overall'] + breakdown_dimensions %}
-    select
-        '{{ dimension }}' as dimension,
-        {{ dimension }} as dimension_value,
-        patient_id,
-        journey_status,
-        furthest_stage
-    from journey_patients
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for dimension in ['overall'] + breakdown_dimensions %}
+        select
+            '{{ dimension }}' as dimension,
+            {{ dimension }} as dimension_value,
+            patient_id,
+            journey_status,
+            furthest_stage
+        from journey_patients
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 segments as (
@@ -90,8 +88,8 @@ funnel as (
     select
         segments.dimension,
         segments.dimension_value,
-        stage_order.stage,
-        stage_order.stage_order,
+        stage_orders.stage,
+        stage_orders.stage_order,
         segments.pathway_patients,
         coalesce(stage_facts.patients_entered, 0) as patients_entered,
         coalesce(stage_facts.patients_completed, 0) as patients_completed,
@@ -99,12 +97,12 @@ funnel as (
         coalesce(stage_facts.patients_in_progress, 0) as patients_in_progress,
         stage_facts.median_days_in_stage
     from segments
-    cross join stage_order
+    cross join stage_orders
     left join stage_facts
         on
             segments.dimension = stage_facts.dimension
             and segments.dimension_value = stage_facts.dimension_value
-            and stage_order.stage = stage_facts.stage
+            and stage_orders.stage = stage_facts.stage
 ),
 
 final as (

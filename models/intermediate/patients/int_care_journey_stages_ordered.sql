@@ -4,16 +4,20 @@ with stages as (
     select * from {{ ref('int_care_journey_stages_accepted') }}
 ),
 
-stage_order as (
+stage_orders as (
     select * from {{ ref('care_journey_stage_order') }}
+),
+
+final_stage as (
+    select max(stage_order) as final_stage_order from stage_orders
 ),
 
 final as (
     select
         stages.patient_id,
         stages.stage,
-        stage_order.stage_order,
-        stage_order.stage_order = (select max(stage_order) from stage_order) as is_final_stage,
+        stage_orders.stage_order,
+        stage_orders.stage_order = final_stage.final_stage_order as is_final_stage,
         cast(stages.entered_at as date) as entered_date,
         cast(stages.completed_at as date) as completed_date,
         stages.completed_at is not null as is_completed,
@@ -22,8 +26,9 @@ final as (
             as {{ dbt.type_int() }}
         ) as days_in_stage
     from stages
-    inner join stage_order
-        on stages.stage = stage_order.stage
+    inner join stage_orders
+        on stages.stage = stage_orders.stage
+    cross join final_stage
 )
 
 select * from final

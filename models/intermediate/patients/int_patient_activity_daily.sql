@@ -19,10 +19,10 @@ final as (
         patient_id,
         activity_date,
         cast(count(*) as {{ dbt.type_bigint() }}) as events,
-        {%- for event_type in carepulse.engagement_event_types() %}
-        cast(sum(case when event_type = '{{ event_type }}' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as {{ event_type }}_events,
-        {%- endfor %}
+        {% for event_type in carepulse.engagement_event_types() %}
+            cast(sum(case when event_type = '{{ event_type }}' then 1 else 0 end) as {{ dbt.type_bigint() }})
+                as {{ event_type }}_events,
+        {% endfor %}
         cast(coalesce(sum(revenue_usd), 0) as {{ carepulse.type_money() }}) as revenue_usd
     from dated
     group by patient_id, activity_date

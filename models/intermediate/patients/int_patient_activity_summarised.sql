@@ -47,11 +47,12 @@ per_patient as (
         sum(case when is_in_rfm_window then revenue_usd else 0 end) as rfm_window_revenue_usd,
         sum(case when is_in_engagement_window then events else 0 end) as engagement_window_events,
         sum(case when is_in_engagement_window then 1 else 0 end) as engagement_window_active_days,
-        {%- for event_type in carepulse.engagement_event_types() %}
-        max(case when is_in_engagement_window and {{ event_type }}_events > 0 then 1 else 0 end)
-        {%- if not loop.last %} +{% endif %}
-        {%- endfor %}
-            as engagement_window_event_types,
+        (
+            {% for event_type in carepulse.engagement_event_types() %}
+                max(case when is_in_engagement_window and {{ event_type }}_events > 0 then 1 else 0 end)
+                {% if not loop.last %}+{% endif %}
+            {% endfor %}
+        ) as engagement_window_event_types,
         sum(case when is_in_previous_window then events else 0 end) as previous_window_events
     from activity_in_windows
     group by patient_id

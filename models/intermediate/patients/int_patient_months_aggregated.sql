@@ -18,9 +18,9 @@ monthly_activity as (
         patient_id,
         cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as activity_month,
         sum(events) as events,
-        {%- for event_type in carepulse.engagement_event_types() %}
-        sum({{ event_type }}_events) as {{ event_type }}_events,
-        {%- endfor %}
+        {% for event_type in carepulse.engagement_event_types() %}
+            sum({{ event_type }}_events) as {{ event_type }}_events,
+        {% endfor %}
         count(*) as active_days,
         sum(revenue_usd) as revenue_usd
     from daily_activity
@@ -75,7 +75,7 @@ patient_months as (
     from patient_first_months
     inner join calendar_months
         on
-            calendar_months.activity_month >= patient_first_months.first_month
+            patient_first_months.first_month <= calendar_months.activity_month
             and calendar_months.activity_month <= calendar_months.as_of_month
 ),
 
@@ -89,10 +89,10 @@ final as (
             as {{ dbt.type_int() }}
         ) as months_since_enrolment,
         cast(coalesce(monthly_activity.events, 0) as {{ dbt.type_bigint() }}) as events,
-        {%- for event_type in carepulse.engagement_event_types() %}
-        cast(coalesce(monthly_activity.{{ event_type }}_events, 0) as {{ dbt.type_bigint() }})
-            as {{ event_type }}_events,
-        {%- endfor %}
+        {% for event_type in carepulse.engagement_event_types() %}
+            cast(coalesce(monthly_activity.{{ event_type }}_events, 0) as {{ dbt.type_bigint() }})
+                as {{ event_type }}_events,
+        {% endfor %}
         cast(coalesce(monthly_activity.active_days, 0) as {{ dbt.type_int() }}) as active_days,
         cast(coalesce(monthly_activity.revenue_usd, 0) as {{ carepulse.type_money() }}) as revenue_usd,
         coalesce(monthly_activity.events, 0) > 0 as is_active,

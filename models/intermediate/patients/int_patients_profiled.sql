@@ -46,7 +46,10 @@ final as (
         aged.enrolled_at,
         aged.enrolled_date,
         cast({{ dbt.date_trunc('month', 'aged.enrolled_date') }} as date) as enrolment_month,
-        cast({{ dbt.datediff('aged.enrolled_date', 'aged.as_of_date', 'day') }} as {{ dbt.type_int() }}) as tenure_days,
+        cast(
+            {{ dbt.datediff('aged.enrolled_date', 'aged.as_of_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as tenure_days,
         aged.as_of_date
     from aged
     left join age_bands

@@ -17,30 +17,27 @@ patient_churn_attributes as (
         churn.patient_id,
         churn.is_churned,
         churn.as_of_date,
-        'overall' as overall,
-        {%- for dimension in dimensions %}
-        coalesce(cast(patients.{{ dimension }} as {{ dbt.type_string() }}), 'unknown') as {{ dimension }}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        {% for dimension in dimensions %}
+            coalesce(cast(patients.{{ dimension }} as {{ dbt.type_string() }}), 'unknown') as {{ dimension }},
+        {% endfor %}
+        'overall' as overall
     from churn
     inner join patients
         on churn.patient_id = patients.patient_id
 ),
 
 grouped as (
-    {%- for dimension in ['overall'] + dimensions %}
-    select
-        '{{ dimension }}' as dimension,
-        {{ dimension }} as dimension_value,
-        max(as_of_date) as as_of_date,
-        count(*) as patients,
-        sum(case when is_churned then 1 else 0 end) as churned_patients
-    from patient_churn_attributes
-    group by {{ dimension }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for dimension in ['overall'] + dimensions %}
+        select
+            '{{ dimension }}' as dimension,
+            {{ dimension }} as dimension_value,
+            max(as_of_date) as as_of_date,
+            count(*) as patients,
+            sum(case when is_churned then 1 else 0 end) as churned_patients
+        from patient_churn_attributes
+        group by {{ dimension }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 overall as (
@@ -79,10 +76,8 @@ final as (
         cast(churned_patients as {{ dbt.type_bigint() }}) as churned_patients,
         {{ carepulse.safe_ratio('patients', 'overall_patients') }} as share_of_patients,
         churn_rate,
-        cast({{ carepulse.wilson_interval_bound('churned_patients', 'patients', 'low') }} as {{ carepulse.type_double() }})
-            as churn_rate_ci_low,
-        cast({{ carepulse.wilson_interval_bound('churned_patients', 'patients', 'high') }} as {{ carepulse.type_double() }})
-            as churn_rate_ci_high,
+        {{ carepulse.wilson_interval_bound('churned_patients', 'patients', 'low') }} as churn_rate_ci_low,
+        {{ carepulse.wilson_interval_bound('churned_patients', 'patients', 'high') }} as churn_rate_ci_high,
         overall_churn_rate,
         cast((churn_rate - overall_churn_rate) * 100 as {{ carepulse.type_double() }}) as diff_vs_overall,
         rest_churn_rate,

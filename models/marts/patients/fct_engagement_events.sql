@@ -56,7 +56,8 @@ enriched as (
         patients.referral_source,
         patients.plan_type,
         patients.enrolment_month,
-        {{ dbt.datediff('patients.enrolled_date', 'new_events.event_date', 'day') }} as days_since_enrolment
+        {{ dbt.datediff('patients.enrolled_date', 'new_events.event_date', 'day') }}
+            as days_since_enrolment
     from new_events
     inner join patients
         on new_events.patient_id = patients.patient_id

@@ -57,10 +57,8 @@ final as (
         cast(members_engaged as {{ dbt.type_bigint() }}) as members_engaged,
         {{ carepulse.safe_ratio('reached', 'attempts') }} as reach_rate,
         {{ carepulse.safe_ratio('engaged', 'attempts') }} as engagement_rate,
-        cast({{ carepulse.wilson_interval_bound('engaged', 'attempts', 'low') }} as {{ carepulse.type_double() }})
-            as engagement_rate_ci_low,
-        cast({{ carepulse.wilson_interval_bound('engaged', 'attempts', 'high') }} as {{ carepulse.type_double() }})
-            as engagement_rate_ci_high
+        {{ carepulse.wilson_interval_bound('engaged', 'attempts', 'low') }} as engagement_rate_ci_low,
+        {{ carepulse.wilson_interval_bound('engaged', 'attempts', 'high') }} as engagement_rate_ci_high
     from grouped
 )
 

@@ -11,9 +11,9 @@ final as (
         enrolment_month,
         months_since_enrolment,
         events,
-        {%- for event_type in carepulse.engagement_event_types() %}
-        {{ event_type }}_events,
-        {%- endfor %}
+        {% for event_type in carepulse.engagement_event_types() %}
+            {{ event_type }}_events,
+        {% endfor %}
         active_days,
         revenue_usd,
         is_active,

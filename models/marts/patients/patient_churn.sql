@@ -16,7 +16,8 @@ inactivity as (
         last_active_date,
         lifetime_events,
         coalesce(last_active_date, enrolled_date) as inactive_since_date,
-        {{ dbt.datediff('coalesce(last_active_date, enrolled_date)', 'as_of_date', 'day') }} as days_inactive
+        {{ dbt.datediff('coalesce(last_active_date, enrolled_date)', 'as_of_date', 'day') }}
+            as days_inactive
     from activity
 ),
 

@@ -18,7 +18,8 @@ measures as (
     select
         patient_id,
         as_of_date,
-        {{ dbt.datediff('last_active_date', 'as_of_date', 'day') }} as recency_days,
+        {{ dbt.datediff('last_active_date', 'as_of_date', 'day') }}
+            as recency_days,
         rfm_window_events as frequency,
         rfm_window_revenue_usd as monetary
     from activity

@@ -8,12 +8,10 @@ with domain as (
 ),
 
 columns_listed as (
-    {%- for event_type in carepulse.engagement_event_types() %}
-    select '{{ event_type }}' as event_type
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for event_type in carepulse.engagement_event_types() %}
+        select '{{ event_type }}' as event_type
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 compared as (

@@ -5,17 +5,15 @@ with rfm as (
 ),
 
 group_sizes as (
-    {%- for score in ['r_score', 'f_score', 'm_score'] %}
-    select
-        '{{ score }}' as score,
-        {{ score }} as score_value,
-        count(*) as patients
-    from rfm
-    group by {{ score }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for score in ['r_score', 'f_score', 'm_score'] %}
+        select
+            '{{ score }}' as score,
+            {{ score }} as score_value,
+            count(*) as patients
+        from rfm
+        group by {{ score }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 spread as (
@@ -26,11 +24,15 @@ spread as (
         max(patients) as largest_group
     from group_sizes
     group by score
+),
+
+totals as (
+    select count(*) as patients from rfm
 )
 
 select spread.*
 from spread
-cross join (select count(*) as patients from rfm) as totals
+cross join totals
 where
     spread.largest_group - spread.smallest_group > 1
     or (totals.patients >= 5 and spread.score_values <> 5)
