@@ -9,6 +9,7 @@ must segment differently, and a broken rules seed must fail its tests.
 
 from __future__ import annotations
 
+import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,27 +282,28 @@ def segment_like_the_rules(measures: pd.DataFrame, rules: pd.DataFrame) -> pd.Se
 
 
 # ---------------------------------------------------------------------------------------
-# Fixtures: the study set built once; a copy of the project with edited seeds
+# Fixtures: one copy of the project and one warehouse, built with the study's seeds, then
+# rebuilt with edited seeds. What the tests check is read into memory after each build, so
+# the rebuild cannot change what a test sees, whatever the order. Same project, database
+# and target paths each time: the later dbt runs only re-parse the edited seed files.
 # ---------------------------------------------------------------------------------------
 
-
-@dataclass
-class Built:
-    raw_dir: Path
-    db_path: Path
-    tables: dict[str, pd.DataFrame]
-    intended: pd.Series  # provider_id -> segment the data was made for
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    base = tmp_path_factory.mktemp("provider_study")
-    tables = study_raw_tables()
-    intended = tables.pop("_intended").set_index("provider_id")["intended_segment"]
-    raw_dir = write_raw_tables(base / "raw", tables, fmt="parquet")
-    db_path = base / "carepulse.duckdb"
-    run_dbt(["build", *SELECT_PROVIDER_MARTS, "--indirect-selection", "cautious"], raw_dir, db_path, as_of="2024-12-31")
-    return Built(raw_dir, db_path, tables, intended)
+MART_QUERIES = {
+    "segment_roi": "select * from marts.segment_roi",
+    "portfolio_roi": "select * from marts.portfolio_roi",
+    "provider_segments": "select * from marts.provider_segments",
+    "provider_performance": "select * from marts.provider_performance",
+    "provider_segment_history": "select * from marts.provider_segment_history",
+    "dim_providers": "select * from marts.dim_providers",
+    "claims_by_diagnosis": (
+        "select diagnosis_code, diagnosis_chapter, count(*) as claims, sum(paid_amount) as paid,"
+        " bool_and(claim_date = claim_end_date) as dated_by_end from marts.fct_claims group by all"
+    ),
+    "percentile_thresholds": (
+        "select measure, threshold, resolved_threshold from intermediate.int_provider_segment_thresholds"
+        " where snapshot_date = date '2024-12-31' and threshold_kind = 'percentile'"
+    ),
+}
 
 
 def copy_project(destination: Path) -> Path:
@@ -313,6 +315,43 @@ def copy_project(destination: Path) -> Path:
         if (PROJECT_DIR / name).exists():
             shutil.copytree(PROJECT_DIR / name, destination / name)
     return destination
+
+
+@dataclass
+class Workspace:
+    project_dir: Path
+    raw_dir: Path
+    db_path: Path
+
+    def dbt(self, *args: str, check: bool = True):
+        return run_dbt(
+            [*args[:1], "--project-dir", str(self.project_dir), *args[1:]],
+            self.raw_dir, self.db_path, as_of="2024-12-31", check=check,
+        )
+
+    def read_marts(self) -> dict[str, pd.DataFrame]:
+        return {name: query(self.db_path, sql) for name, sql in MART_QUERIES.items()}
+
+
+@dataclass
+class Built:
+    workspace: Workspace
+    tables: dict[str, pd.DataFrame]
+    intended: pd.Series  # provider_id -> segment the data was made for
+    marts: dict[str, pd.DataFrame]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    base = tmp_path_factory.mktemp("provider_marts")
+    tables = study_raw_tables()
+    intended = tables.pop("_intended").set_index("provider_id")["intended_segment"]
+    (base / "db").mkdir()
+    workspace = Workspace(
+        copy_project(base / "project"), write_raw_tables(base / "raw", tables, fmt="parquet"), base / "db" / "cp.duckdb"
+    )
+    workspace.dbt("build", *SELECT_PROVIDER_MARTS, "--indirect-selection", "cautious")
+    return Built(workspace, tables, intended, workspace.read_marts())
 
 
 EDITED_RULES = """segment,priority,measure,operator,threshold,threshold_kind
@@ -330,33 +369,21 @@ Growers,3,Accelerate.
 Rising Stars,4,Invest.
 Standard,1,Maintain.
 """
-EDITED_VARS = {"cost_per_visit": 250}
-
-
-@dataclass
-class EditedProject:
-    project_dir: Path
-    db_path: Path
 
 
 @pytest.fixture(scope="module")
-def edited(study: Built, tmp_path_factory: pytest.TempPathFactory) -> EditedProject:
-    """The project copied with a different rules seed (percentiles, a new segment, one
-    segment dropped) and visit plans, rebuilt from the study warehouse: no SQL touched."""
-    base = tmp_path_factory.mktemp("provider_edited")
-    project = copy_project(base / "project")
-    (project / "seeds/providers/provider_segment_rules.csv").write_text(EDITED_RULES)
-    (project / "seeds/providers/segment_visit_plans.csv").write_text(EDITED_PLANS)
-    db_path = base / "db" / "carepulse.duckdb"
-    db_path.parent.mkdir()
-    shutil.copy2(study.db_path, db_path)
-    result = run_dbt(
-        # unit tests ran in the study build; they do not read seeds' contents
-        ["build", "--project-dir", str(project), "--indirect-selection", "cautious",
-         "--select", "provider_segment_rules+", "segment_visit_plans+", "--exclude-resource-type", "unit_test"],
-        study.raw_dir, db_path, as_of="2024-12-31", dbt_vars=EDITED_VARS,
+def edited(study: Built) -> dict[str, pd.DataFrame]:
+    """The marts after editing the two seeds (percentile cut-offs, a new segment, one
+    segment dropped, other visit plans) and rebuilding what depends on them."""
+    seeds = study.workspace.project_dir / "seeds/providers"
+    (seeds / "provider_segment_rules.csv").write_text(EDITED_RULES)
+    (seeds / "segment_visit_plans.csv").write_text(EDITED_PLANS)
+    study.workspace.dbt(
+        "build", "--select", "provider_segment_rules+", "segment_visit_plans+",
+        # unit tests ran in the first build and do not read the seeds' contents
+        "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
     )
-    return EditedProject(project, db_path)
+    return study.workspace.read_marts()
 
 
 # ---------------------------------------------------------------------------------------
@@ -365,7 +392,7 @@ def edited(study: Built, tmp_path_factory: pytest.TempPathFactory) -> EditedProj
 
 
 def test_study_table_is_reproduced(study: Built) -> None:
-    roi = query(study.db_path, "select * from marts.segment_roi").set_index("segment")
+    roi = study.marts["segment_roi"].set_index("segment")
     in_priority_order = list(roi.sort_values("segment_priority").index)
     assert in_priority_order == ["Champions", "Rising Stars", "Dormant Giants", "Standard"]
     for segment, row in STUDY_TABLE.items():
@@ -391,7 +418,7 @@ def test_study_table_is_reproduced(study: Built) -> None:
     for column in ("provider_share", "revenue_share", "profit_share"):
         assert roi[column].sum() == pytest.approx(1.0)
 
-    portfolio = query(study.db_path, "select * from marts.portfolio_roi")
+    portfolio = study.marts["portfolio_roi"]
     assert len(portfolio) == 1
     total = portfolio.iloc[0]
     assert total["providers"] == 4943 and total["segments"] == 4
@@ -404,9 +431,9 @@ def test_study_table_is_reproduced(study: Built) -> None:
 
 
 def test_every_provider_lands_in_the_segment_it_was_made_for(study: Built) -> None:
-    segments = query(study.db_path, "select provider_id, segment, segment_rule from marts.provider_segments")
+    segments = study.marts["provider_segments"]
     got = segments.set_index("provider_id")["segment"].sort_index()
-    pd.testing.assert_series_equal(got, study.intended.sort_index(), check_names=False)
+    pd.testing.assert_series_equal(got, study.intended.sort_index(), check_names=False, check_dtype=False)
     rules = segments.groupby("segment")["segment_rule"].unique()
     assert list(rules["Champions"]) == ["claim_count > 66 and recency_days < 30 and total_revenue > 19700"]
     assert list(rules["Dormant Giants"]) == ["recency_days > 50 and total_revenue > 19700"]
@@ -414,7 +441,7 @@ def test_every_provider_lands_in_the_segment_it_was_made_for(study: Built) -> No
 
 
 def test_provider_performance_matches_the_claims(study: Built) -> None:
-    got = query(study.db_path, "select * from marts.provider_performance").set_index("provider_id").sort_index()
+    got = study.marts["provider_performance"].set_index("provider_id").sort_index()
     expected = measures_at(study.tables["claims"], AS_OF).sort_index()
     assert list(got.index) == list(expected.index)
     assert (got["as_of_date"] == AS_OF).all()
@@ -431,7 +458,7 @@ def test_provider_performance_matches_the_claims(study: Built) -> None:
 
 
 def test_history_segments_each_month_end_with_that_day_measures(study: Built) -> None:
-    history = query(study.db_path, "select * from marts.provider_segment_history")
+    history = study.marts["provider_segment_history"]
     month_ends = sorted(pd.to_datetime(history["month_end_date"]).unique())
     assert len(month_ends) == 24 and month_ends[-1] == AS_OF and month_ends[0] == pd.Timestamp("2023-01-31")
 
@@ -455,24 +482,20 @@ def test_history_segments_each_month_end_with_that_day_measures(study: Built) ->
     assert moves.get(("Rising Stars", "Champions"), 0) > 0
 
     # The last month end is the as-of date: the same picture as provider_segments.
-    current = query(study.db_path, "select provider_id, segment from marts.provider_segments").set_index("provider_id")
+    current = study.marts["provider_segments"].set_index("provider_id")
     last = history[pd.to_datetime(history["month_end_date"]) == AS_OF].set_index("provider_id")
     assert last["segment"].sort_index().equals(current["segment"].sort_index())
 
 
 def test_fct_claims_and_dim_providers(study: Built) -> None:
-    claims = query(
-        study.db_path,
-        "select diagnosis_code, diagnosis_chapter, count(*) as claims, sum(paid_amount) as paid,"
-        " bool_and(claim_date = claim_end_date) as dated_by_end from marts.fct_claims group by all",
-    )
+    claims = study.marts["claims_by_diagnosis"]
     assert claims["claims"].sum() == len(study.tables["claims"])
     assert float(claims["paid"].sum()) == pytest.approx(study.tables["claims"]["paid_amount"].astype(float).sum())
     assert claims["dated_by_end"].all()
     chapters = dict(zip(claims["diagnosis_code"], claims["diagnosis_chapter"]))
     assert chapters == dict(zip(DIAGNOSES, DIAGNOSIS_CHAPTERS))
 
-    providers = query(study.db_path, "select * from marts.dim_providers")
+    providers = study.marts["dim_providers"]
     assert list(providers.columns) == ["provider_id", "specialty", "state", "city"]
     assert len(providers) == len(study.tables["providers"]) and providers["provider_id"].is_unique
 
@@ -482,29 +505,26 @@ def test_fct_claims_and_dim_providers(study: Built) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def test_edited_seeds_change_the_segmentation_without_sql(study: Built, edited: EditedProject) -> None:
-    # The provider SQL of the copy is the project's: only the two seeds were edited.
+def test_edited_seeds_change_the_segmentation_without_sql(study: Built, edited: dict[str, pd.DataFrame]) -> None:
+    # The provider SQL that ran is the project's: only the two seeds were edited.
     for folder in ("models/intermediate/providers", "models/marts/providers", "macros/providers"):
         for path in (PROJECT_DIR / folder).rglob("*"):
             if path.is_file():
-                copied = edited.project_dir / folder / path.relative_to(PROJECT_DIR / folder)
+                copied = study.workspace.project_dir / folder / path.relative_to(PROJECT_DIR / folder)
                 assert copied.read_bytes() == path.read_bytes(), copied
 
-    performance = query(edited.db_path, "select * from marts.provider_performance").set_index("provider_id")
-    rules = pd.read_csv(pd.io.common.StringIO(EDITED_RULES)).astype(object)
+    performance = edited["provider_performance"].set_index("provider_id")
+    rules = pd.read_csv(io.StringIO(EDITED_RULES)).astype(object)
     rules = rules.where(rules.notna(), None)
     expected = segment_like_the_rules(performance, rules).sort_index()
 
-    thresholds = query(
-        edited.db_path,
-        "select measure, threshold, resolved_threshold from intermediate.int_provider_segment_thresholds"
-        " where snapshot_date = date '2024-12-31' and threshold_kind = 'percentile'",
-    )
+    thresholds = edited["percentile_thresholds"]
+    assert sorted(thresholds["measure"]) == ["claim_count", "total_revenue"]
     for row in thresholds.itertuples():
         values = performance[row.measure].astype(float)
         assert row.resolved_threshold == pytest.approx(np.quantile(values, float(row.threshold) / 100), rel=1e-12)
 
-    segments = query(edited.db_path, "select provider_id, segment, segment_rule from marts.provider_segments")
+    segments = edited["provider_segments"]
     got = segments.set_index("provider_id")["segment"].sort_index()
     pd.testing.assert_series_equal(got, expected, check_names=False, check_dtype=False)
     counts = got.value_counts()
@@ -513,14 +533,16 @@ def test_edited_seeds_change_the_segmentation_without_sql(study: Built, edited: 
     champion_rule = segments.loc[segments["segment"] == "Champions", "segment_rule"].iloc[0]
     assert champion_rule.startswith("claim_count >= p75 (") and "total_revenue > p75 (" in champion_rule
 
-    roi = query(edited.db_path, "select * from marts.segment_roi").set_index("segment")
+    roi = edited["segment_roi"].set_index("segment")
     assert set(roi.index) == {"Champions", "Growers", "Rising Stars", "Standard"}
     plans = {"Champions": 8, "Growers": 3, "Rising Stars": 4, "Standard": 1}
     for segment, visits in plans.items():
         assert roi.loc[segment, "providers"] == counts[segment]
-        assert float(roi.loc[segment, "investment"]) == counts[segment] * visits * EDITED_VARS["cost_per_visit"]
-    portfolio = query(edited.db_path, "select investment, roi, total_revenue from marts.portfolio_roi").iloc[0]
-    assert float(portfolio["investment"]) == sum(counts[s] * v * 250 for s, v in plans.items())
+        assert float(roi.loc[segment, "investment"]) == counts[segment] * visits * 200
+    portfolio = edited["portfolio_roi"].iloc[0]
+    assert float(portfolio["investment"]) == sum(counts[s] * v * 200 for s, v in plans.items())
+    # the study's figures are gone: the first build's marts were replaced
+    assert float(portfolio["investment"]) != 2_622_200.00
 
 
 BROKEN_RULES = """segment,priority,measure,operator,threshold,threshold_kind
@@ -532,14 +554,10 @@ Standard,4,,,,
 """
 
 
-def test_a_broken_rules_seed_fails_its_tests(study: Built, edited: EditedProject) -> None:
-    # In the edited project and warehouse (same paths, so dbt re-parses only the seed);
-    # only the seed and its tests run, the marts the other test reads stay as built.
-    (edited.project_dir / "seeds/providers/provider_segment_rules.csv").write_text(BROKEN_RULES)
-    result = run_dbt(
-        ["build", "--project-dir", str(edited.project_dir), "--select", "provider_segment_rules"],
-        study.raw_dir, edited.db_path, as_of="2024-12-31", dbt_vars=EDITED_VARS, check=False,
-    )
+def test_a_broken_rules_seed_fails_its_tests(study: Built, edited: dict[str, pd.DataFrame]) -> None:
+    # After the edited build (the fixture orders it): only the seed and its tests run.
+    (study.workspace.project_dir / "seeds/providers/provider_segment_rules.csv").write_text(BROKEN_RULES)
+    result = study.workspace.dbt("build", "--select", "provider_segment_rules", check=False)
     output = result.stdout
     assert result.returncode != 0, output[-3000:]
     for test_name in (
