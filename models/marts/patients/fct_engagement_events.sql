@@ -3,12 +3,15 @@
     the latest event date already loaded (that day is reloaded, so late rows of the
     boundary day are picked up) and replaces rows by event_id, so re-running is safe.
     --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
-    Age is the age in the event's year, so loaded rows stay true as time passes. -#}
+    Age is the age in the event's year, so loaded rows stay true as time passes.
+    Spark has no delete+insert: there the same unique_key replacement is a Delta merge. -#}
+{%- set on_spark = target.type in ('spark', 'databricks') %}
 {{
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='merge' if on_spark else 'delete+insert',
+        file_format='delta' if on_spark else none,
         on_schema_change='append_new_columns',
     )
 }}
