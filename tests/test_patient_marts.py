@@ -461,3 +461,30 @@ def _check_incremental_reload(db_path: Path) -> None:
     # Reloaded rows are identical to the from-scratch build.
     expected = complete[complete["event_id"] != old_event].reset_index(drop=True)
     pd.testing.assert_frame_equal(reloaded.reset_index(drop=True), expected)
+
+
+def test_generated_data_churn_matches_the_generator_truth(request: pytest.FixtureRequest) -> None:
+    """On generated data the marts recover the generator's truth: every patient's churn flag
+    and the churn rate of each condition. Uses the session's shared `small_warehouse`, so it
+    only runs when other test modules build it anyway (the full suite), keeping this file fast."""
+    others_build_it = any(
+        "small_warehouse" in getattr(item, "fixturenames", ()) and item.module is not request.module
+        for item in request.session.items
+    )
+    if not others_build_it:
+        pytest.skip("runs with the full suite, which builds the shared small_warehouse anyway")
+    from carepulse.generate.truth import TRUTH_DIR_NAME
+
+    small_raw: Path = request.getfixturevalue("small_raw")
+    small_warehouse: Path = request.getfixturevalue("small_warehouse")
+    truth = pd.read_parquet(small_raw.resolve().parent / TRUTH_DIR_NAME / "patient_truth.parquet")
+    churn = query(small_warehouse, "select patient_id, is_churned from marts.patient_churn")
+    merged = truth.merge(churn, on="patient_id", how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    assert (merged["is_churned"] == merged["is_churned_at_end"]).all()
+    drivers = query(
+        small_warehouse,
+        "select dimension_value, churn_rate from marts.churn_drivers where dimension = 'primary_condition'",
+    ).set_index("dimension_value")["churn_rate"]
+    expected = truth.groupby("primary_condition")["is_churned_at_end"].mean()
+    pd.testing.assert_series_equal(drivers.sort_index(), expected.sort_index(), check_names=False)
