@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from . import churn, engagement, io, registry, writeback
 from .config import CHURN, ENGAGEMENT, RiskBands
 from .runs import run_frames
@@ -55,8 +57,10 @@ def score(
 
     churn_model = bundle["models"][CHURN]
     engagement_model = bundle["models"][ENGAGEMENT]
-    churn_scores = churn.score_churn(churn_model, io.read_churn_scoring(db_path), bands, k)
-    engagement_scores = engagement.score_engagement(engagement_model, io.read_next_calls(db_path), bands, k)
+    churn_rows, next_calls = io.read_churn_scoring(db_path), io.read_next_calls(db_path)
+    with threadpool_limits(limits=int(bundle["config"].get("n_jobs", 1))):
+        churn_scores = churn.score_churn(churn_model, churn_rows, bands, k)
+        engagement_scores = engagement.score_engagement(engagement_model, next_calls, bands, k)
     scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
     for frame, trained in ((churn_scores, churn_model), (engagement_scores, engagement_model)):
         frame["run_id"] = run_id

@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from .config import TrainConfig
 from .metrics import classification_metrics
@@ -109,6 +110,7 @@ def make_pipeline(name: str, derive: Derive, sample: pd.DataFrame, config: Train
             n_estimators=config.rf_trees,
             min_samples_leaf=config.rf_min_samples_leaf,
             max_features="sqrt",
+            max_samples=config.rf_max_samples,
             n_jobs=config.n_jobs,
             random_state=config.seed,
         )
@@ -173,7 +175,8 @@ def fit_calibrated(
         cv=folds,
         ensemble=False,
     )
-    calibrated.fit(X, y)
+    with threadpool_limits(limits=config.n_jobs):
+        calibrated.fit(X, y)
     return calibrated
 
 
@@ -206,7 +209,8 @@ def compare_candidates(
         started = time.perf_counter()
         model = fit_calibrated(name, derive, X_train, y_train, groups_train, config)
         seconds = time.perf_counter() - started
-        probability = model.predict_proba(X_test)[:, 1]
+        with threadpool_limits(limits=config.n_jobs):
+            probability = model.predict_proba(X_test)[:, 1]
         metrics = classification_metrics(y_test, probability)
         progress(f"  {name}: roc_auc={metrics['roc_auc']:.4f} brier={metrics['brier']:.4f} ({seconds:.1f}s)")
         results.append(

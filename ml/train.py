@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
+from threadpoolctl import threadpool_limits
 
 from . import churn, engagement, io, registry, writeback
 from .config import CHURN, ENGAGEMENT, TrainConfig
@@ -54,10 +55,11 @@ def train(
     fingerprint = io.fingerprint(churn_examples, call_examples, pd.DataFrame({"as_of": [str(as_of)]}))
     run_id = registry.new_run_id(fingerprint)
 
-    models = {
-        CHURN: churn.train_churn(churn_examples, test_cutoff, train_cutoffs, config, progress),
-        ENGAGEMENT: engagement.train_engagement(call_examples, as_of, config, progress),
-    }
+    with threadpool_limits(limits=config.n_jobs):
+        models = {
+            CHURN: churn.train_churn(churn_examples, test_cutoff, train_cutoffs, config, progress),
+            ENGAGEMENT: engagement.train_engagement(call_examples, as_of, config, progress),
+        }
     path = registry.model_path(model_dir, run_id)
     bundle = {
         "run_id": run_id,

@@ -196,10 +196,10 @@ def _insert(con, table: str, frame: pd.DataFrame) -> int:
     data = data[columns]
     view = f"_ml_insert_{table}"
     con.register(view, data)
-    try:
-        con.execute(f"insert into {SCHEMA}.{table} ({', '.join(columns)}) select {', '.join(columns)} from {view}")
-    finally:
-        con.unregister(view)
+    # no unregister on failure: the aborted transaction refuses it and would mask the
+    # real error; the connection is closed right after anyway
+    con.execute(f"insert into {SCHEMA}.{table} ({', '.join(columns)}) select {', '.join(columns)} from {view}")
+    con.unregister(view)
     return len(data)
 
 

@@ -1,11 +1,15 @@
 {#- The point-in-time grid of the ML step: one row per cutoff date.
 
-    Month ends from the first month with enough history up to the as-of date, plus the
-    as-of date itself (the scoring cutoff). Month ends do not depend on the as-of date, so
-    a warehouse built on data cut at an earlier date has exactly the same earlier cutoffs:
-    that is what the leakage test compares. A cutoff is labelled when its whole churn
-    window (churn_inactivity_days after it) has been observed by the as-of date. -#}
+    Cutoffs step back from the as-of date in periods of ml_period_days (30) days:
+    cutoff k = as_of_date - 30 k, k = 0 (the scoring cutoff) .. the oldest cutoff at least
+    60 days after the first activity. A 30-day grid keeps every feature window (30, 90,
+    180, 360 days) a whole number of periods, so features are sums of per-period
+    aggregates (linear in the data, see int_patient_activity_by_period) and exact to the
+    day. The grid of a warehouse whose data end 30 m days earlier is the same grid minus
+    its m newest cutoffs: the leakage test relies on that. A cutoff is labelled when its
+    churn window (churn_inactivity_days after it) ends on or before the as-of date. -#}
 {%- set horizon = var('churn_inactivity_days') -%}
+{%- set period_days = 30 -%}
 {%- set min_history_days = 60 -%}
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}
@@ -16,60 +20,42 @@ analysis_date as (
 ),
 
 history as (
-    select
-        cast({{ dbt.date_trunc('month', 'min(cast(event_at as date))') }} as date) as first_month,
-        min(cast(event_at as date)) as first_activity_date
+    select min(cast(event_at as date)) as first_activity_date
     from events
 ),
 
-month_numbers as (
-    {{ dbt.generate_series(600) }}
+period_numbers as (
+    {{ dbt.generate_series(1000) }}
 ),
 
-month_ends as (
+grid as (
     select
+        period_numbers.generated_number - 1 as period_index,
         cast(
-            {{ dbt.last_day(dbt.dateadd('month', 'month_numbers.generated_number - 1', 'history.first_month'), 'month') }}
+            {{ dbt.dateadd('day', '-' ~ period_days ~ ' * (period_numbers.generated_number - 1)', 'analysis_date.as_of_date') }}
             as date
         ) as cutoff_date,
+        analysis_date.as_of_date,
         history.first_activity_date
-    from month_numbers
-    cross join history
-),
-
-historical_cutoffs as (
-    select month_ends.cutoff_date
-    from month_ends
+    from period_numbers
     cross join analysis_date
-    where
-        month_ends.cutoff_date
-        >= cast({{ dbt.dateadd('day', min_history_days, 'month_ends.first_activity_date') }} as date)
-        and month_ends.cutoff_date < analysis_date.as_of_date
-),
-
-all_cutoffs as (
-    select
-        cutoff_date,
-        false as is_scoring_cutoff
-    from historical_cutoffs
-    union all
-    select
-        as_of_date as cutoff_date,
-        true as is_scoring_cutoff
-    from analysis_date
+    cross join history
 ),
 
 final as (
     select
-        all_cutoffs.cutoff_date,
-        all_cutoffs.is_scoring_cutoff,
+        cast(period_index as {{ dbt.type_int() }}) as period_index,
+        cutoff_date,
+        period_index = 0 as is_scoring_cutoff,
+        {{ period_days }} as period_days,
         {{ horizon }} as label_window_days,
-        cast({{ dbt.dateadd('day', horizon, 'all_cutoffs.cutoff_date') }} as date) as label_window_end,
-        cast({{ dbt.dateadd('day', horizon, 'all_cutoffs.cutoff_date') }} as date)
-        <= analysis_date.as_of_date as is_labelled,
-        analysis_date.as_of_date
-    from all_cutoffs
-    cross join analysis_date
+        cast({{ dbt.dateadd('day', horizon, 'cutoff_date') }} as date) as label_window_end,
+        cast({{ dbt.dateadd('day', horizon, 'cutoff_date') }} as date) <= as_of_date as is_labelled,
+        as_of_date
+    from grid
+    where
+        period_index = 0
+        or cutoff_date >= cast({{ dbt.dateadd('day', min_history_days, 'first_activity_date') }} as date)
 )
 
 select * from final

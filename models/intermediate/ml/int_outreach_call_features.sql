@@ -8,6 +8,8 @@
     call hour, with the patient's latest program (else the most common one for their
     condition). Weekday is 0 = Monday, counted from a known Monday so it is portable. -#}
 {%- set reference_monday = "cast('2024-01-01' as date)" -%}
+{#- recent activity looks this far back before a call (days_since_last_event is null beyond) -#}
+{%- set lookback_days = 180 -%}
 with patients as (
     select * from {{ ref('int_patients_accepted') }}
 ),
@@ -186,7 +188,6 @@ last_call_outcomes as (
 recent_activity as (
     select
         anchors.anchor_id,
-        count(*) as events_before_call,
         {%- for days in [7, 30, 90] %}
         sum(
             case
@@ -200,6 +201,7 @@ recent_activity as (
         on
             anchors.patient_id = events.patient_id
             and events.event_at < anchors.called_at
+            and events.event_at >= {{ dbt.dateadd('day', -lookback_days, 'anchors.called_at') }}
     group by anchors.anchor_id
 ),
 
@@ -234,7 +236,6 @@ final as (
         cast(coalesce(last_call_outcomes.last_call_engaged, 0) as {{ dbt.type_bigint() }}) as last_call_engaged,
         {{ dbt.datediff('cast(prior_calls.last_call_at as date)', 'cast(anchors.called_at as date)', 'day') }}
             as days_since_last_call,
-        cast(coalesce(recent_activity.events_before_call, 0) as {{ dbt.type_bigint() }}) as events_before_call,
         cast(coalesce(recent_activity.events_7d, 0) as {{ dbt.type_bigint() }}) as events_7d,
         cast(coalesce(recent_activity.events_30d, 0) as {{ dbt.type_bigint() }}) as events_30d,
         cast(coalesce(recent_activity.events_90d, 0) as {{ dbt.type_bigint() }}) as events_90d,

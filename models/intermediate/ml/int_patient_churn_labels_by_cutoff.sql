@@ -1,7 +1,8 @@
 {#- The churn label of every patient who is active at a labelled cutoff: churned when the
-    patient has no engagement event in the churn_inactivity_days after the cutoff (the
-    window ends on or before the as-of date, int_ml_cutoffs.is_labelled). Kept apart from
-    the features on purpose: this is the only ML model that looks past a cutoff. -#}
+    patient has no engagement event in the churn_inactivity_days after the cutoff, i.e.
+    their next event after the cutoff is later than label_window_end (or never comes).
+    The window ends on or before the as-of date (int_ml_cutoffs.is_labelled). Kept apart
+    from the features on purpose: this is the only ML model that looks past a cutoff. -#}
 with features as (
     select * from {{ ref('int_patient_features_by_cutoff') }}
 ),
@@ -10,14 +11,28 @@ cutoffs as (
     select * from {{ ref('int_ml_cutoffs') }}
 ),
 
-events as (
-    select * from {{ ref('int_engagement_events_accepted') }}
+periods as (
+    select * from {{ ref('int_patient_activity_by_period') }}
+),
+
+-- first event in any newer period (periods are ordered oldest first)
+next_activity as (
+    select
+        patient_id,
+        period_index,
+        min(first_event_date) over (
+            partition by patient_id
+            order by period_index desc
+            rows between 1 following and unbounded following
+        ) as next_active_date
+    from periods
 ),
 
 labelled as (
     select
         features.patient_id,
         features.cutoff_date,
+        cutoffs.period_index,
         cutoffs.label_window_end
     from features
     inner join cutoffs
@@ -27,43 +42,18 @@ labelled as (
         and features.is_active
 ),
 
-event_days as (
-    select distinct
-        patient_id,
-        cast(event_at as date) as event_date
-    from events
-),
-
-window_activity as (
-    select
-        labelled.patient_id,
-        labelled.cutoff_date,
-        count(*) as active_days_in_window,
-        min(event_days.event_date) as next_active_date
-    from labelled
-    inner join event_days
-        on
-            labelled.patient_id = event_days.patient_id
-            and event_days.event_date > labelled.cutoff_date
-            and event_days.event_date <= labelled.label_window_end
-    group by
-        labelled.patient_id,
-        labelled.cutoff_date
-),
-
 final as (
     select
         labelled.patient_id,
         labelled.cutoff_date,
         labelled.label_window_end,
-        coalesce(window_activity.active_days_in_window, 0) as active_days_in_window,
-        window_activity.next_active_date,
-        window_activity.patient_id is null as is_churned
+        next_activity.next_active_date,
+        coalesce(next_activity.next_active_date > labelled.label_window_end, true) as is_churned
     from labelled
-    left join window_activity
+    inner join next_activity
         on
-            labelled.patient_id = window_activity.patient_id
-            and labelled.cutoff_date = window_activity.cutoff_date
+            labelled.patient_id = next_activity.patient_id
+            and labelled.period_index = next_activity.period_index
 )
 
 select * from final

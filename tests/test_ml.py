@@ -1,0 +1,470 @@
+"""The ML step end to end on generated data: real dbt, real DuckDB files, real models.
+
+One small generated data set (scale 0.02) is built once with the dbt models the ML step
+reads; two training runs with the same seed and a scoring after each are shared by the
+tests. The leakage test rebuilds the feature models on the same data cut at a cutoff and
+checks that nothing computed for that cutoff or earlier changes. Training uses smaller
+forests and boosting than production (TrainConfig below) to keep the file fast; the
+recipe, the candidates and the selection rule are the production ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import PROJECT_DIR, query, run_dbt
+
+from ml import writeback
+from ml.config import CANDIDATES, TrainConfig
+from ml.features import CHURN_SPEC, add_cutoff_month, derive_churn_features, derive_engagement_features
+from ml.metrics import base_rate_brier, classification_metrics, lift_top_decile
+from ml.modeling import risk_deciles
+from ml.selection import CandidateResult, churn_time_split, select_candidate
+
+SCALE = 0.02
+SEED = 23
+#: The leakage test cuts the data at the cutoff this many 30-day periods before the as-of date.
+CUT_PERIODS_BACK = 9
+HORIZON = 90
+#: What the ML step needs from dbt, and nothing else (cautious: no tests of unselected parents).
+ML_SELECTION = [
+    "+int_outreach_call_features",
+    "+int_patient_churn_labels_by_cutoff",
+    "+patient_rfm",
+    "+patient_churn",
+    "+dim_patients",
+    "outreach_interventions",
+]
+FAST = TrainConfig(rf_trees=30, hgb_max_iter=80, importance_repeats=1)
+FLAG_COLUMNS = ["is_scoring_cutoff", "is_labelled"]
+
+
+def _wait_for_generator(timeout: float = 600.0) -> None:
+    """The generator is developed in parallel: poll until it imports."""
+    import importlib
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            importlib.import_module("carepulse.generate")
+            return
+        except ImportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(5)
+
+
+def _generate(out: Path) -> Path:
+    _wait_for_generator()
+    from carepulse.generate import generate
+
+    generate(scale=SCALE, seed=SEED, out=out, fmt="parquet", dirty_rate=0.0)
+    return out
+
+
+def _cut_raw(raw: Path, out: Path, cut: date) -> Path:
+    """The raw files as they would have looked at the end of `cut`: later rows dropped,
+    completions after it blanked, claims not yet ended dropped."""
+    out.mkdir(parents=True, exist_ok=True)
+    day = f"date '{cut.isoformat()}'"
+    filters = {
+        "patients": f"select * from src where cast(enrolled_at as date) <= {day}",
+        "engagement_events": f"select * from src where cast(event_at as date) <= {day}",
+        "outreach_calls": f"select * from src where cast(called_at as date) <= {day}",
+        "care_journey_stages": (
+            f"select * replace (case when cast(completed_at as date) <= {day} then completed_at end as completed_at) "
+            f"from src where cast(entered_at as date) <= {day}"
+        ),
+        "claims": f"select * from src where coalesce(claim_end_date, claim_start_date) <= {day}",
+        "providers": "select * from src",
+    }
+    con = duckdb.connect()
+    try:
+        for table, sql in filters.items():
+            con.execute(f"create or replace view src as select * from read_parquet('{raw / f'{table}.parquet'}')")
+            con.execute(f"copy ({sql}) to '{out / f'{table}.parquet'}' (format parquet)")
+    finally:
+        con.close()
+    return out
+
+
+@dataclass
+class MLRuns:
+    """The shared warehouse after two training runs (same seed) and a scoring after each."""
+
+    raw: Path
+    truth: Path
+    db: Path
+    model_dir: Path
+    run_a: dict[str, Any]
+    run_b: dict[str, Any]
+    score_a: dict[str, Any]
+    score_b: dict[str, Any]
+    churn_a: pd.DataFrame
+    churn_b: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def ml_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _generate(tmp_path_factory.mktemp("ml_data") / "raw")
+
+
+@pytest.fixture(scope="module")
+def ml_warehouse(ml_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("ml_wh") / "carepulse.duckdb"
+    run_dbt(["build", "--select", *ML_SELECTION, "--indirect-selection", "cautious"], ml_raw, db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def ml_runs(ml_raw: Path, ml_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> MLRuns:
+    from ml.score import score
+    from ml.train import train
+
+    model_dir = tmp_path_factory.mktemp("ml_models")
+    quiet = lambda _: None  # noqa: E731
+    run_a = train(ml_warehouse, model_dir, seed=SEED, config=FAST, progress=quiet)
+    score_a = score(ml_warehouse, model_dir, progress=quiet)
+    churn_a = query(ml_warehouse, "select * from ml.churn_predictions_current order by patient_id")
+    run_b = train(ml_warehouse, model_dir, seed=SEED, config=FAST, progress=quiet)
+    score_b = score(ml_warehouse, model_dir, progress=quiet)
+    churn_b = query(ml_warehouse, "select * from ml.churn_predictions_current order by patient_id")
+    return MLRuns(
+        raw=ml_raw,
+        truth=ml_raw.parent / "ground_truth",
+        db=ml_warehouse,
+        model_dir=model_dir,
+        run_a=run_a,
+        run_b=run_b,
+        score_a=score_a,
+        score_b=score_b,
+        churn_a=churn_a,
+        churn_b=churn_b,
+    )
+
+
+# --------------------------------------------------------------------------- pure functions
+def test_churn_time_split_closes_training_labels_before_the_test_cutoff() -> None:
+    months = [date(2024, m, 28) for m in range(1, 13)]
+    split = churn_time_split(months, HORIZON)
+    assert split.test_cutoff == months[-1]
+    assert split.train_cutoffs and all(c + timedelta(days=HORIZON) <= split.test_cutoff for c in split.train_cutoffs)
+    # the two cutoffs whose 90-day windows are still open on the test date are left out
+    assert set(months) - set(split.train_cutoffs) - {split.test_cutoff} == {months[-3], months[-2]}
+    with pytest.raises(ValueError, match="label window"):
+        churn_time_split(months[-3:], HORIZON)
+
+
+def test_derived_features_are_row_wise() -> None:
+    """A row's derived features must not depend on the other rows (no cross-row peeking):
+    deriving the whole frame equals deriving each row alone."""
+    rng = np.random.default_rng(1)
+    n = 40
+    frame = pd.DataFrame({c: rng.integers(0, 200, n).astype(float) for c in CHURN_SPEC.numeric if c != "cutoff_month"})
+    for column in CHURN_SPEC.categorical:
+        frame[column] = rng.choice(["a", "b", None], n)
+    frame.loc[::7, "days_since_last_call"] = np.nan
+    frame["cutoff_date"] = pd.Timestamp("2025-01-31")
+    frame = add_cutoff_month(frame)
+    whole = derive_churn_features(frame[CHURN_SPEC.columns])
+    alone = pd.concat([derive_churn_features(frame[CHURN_SPEC.columns].iloc[[i]]) for i in range(n)])
+    pd.testing.assert_frame_equal(whole, alone)
+
+
+def test_risk_deciles_put_the_highest_probabilities_in_decile_10() -> None:
+    probability = np.linspace(0, 1, 95)[::-1]
+    deciles = risk_deciles(probability, np.array([f"P{i:03d}" for i in range(95)]))
+    assert set(deciles) == set(range(1, 11))
+    assert deciles[0] == 10 and deciles[-1] == 1
+    assert np.all(np.diff(deciles) <= 0)  # probability falls, decile never rises
+
+
+def test_metrics_against_hand_computed_values() -> None:
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 1])
+    p = np.array([0.9, 0.8, 0.7, 0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.4])
+    m = classification_metrics(y, p, threshold=0.5)
+    assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
+    assert m["accuracy"] == pytest.approx(0.8)
+    assert lift_top_decile(y, p) == pytest.approx(1 / 0.3)  # top 1 of 10 is a positive
+    assert m["brier"] < base_rate_brier(y)
+
+
+def test_selection_prefers_the_simpler_model_within_the_margin() -> None:
+    def result(name: str, auc: float) -> CandidateResult:
+        return CandidateResult(name, {"roc_auc": auc}, 0.0, "sigmoid", np.array([]))
+
+    results = [result("logistic_regression", 0.800), result("random_forest", 0.803), result("hist_gradient_boosting", 0.830)]
+    assert select_candidate(results, "roc_auc", 0.005).estimator == "hist_gradient_boosting"
+    results[2] = result("hist_gradient_boosting", 0.804)
+    assert select_candidate(results, "roc_auc", 0.005).estimator == "logistic_regression"
+    results[0] = result("logistic_regression", float("nan"))
+    assert select_candidate(results, "roc_auc", 0.005).estimator == "random_forest"
+
+
+# --------------------------------------------------------------------------- warehouse
+def test_leakage_features_do_not_change_when_later_data_is_removed(
+    ml_raw: Path, ml_warehouse: Path, tmp_path: Path
+) -> None:
+    """Rebuild the feature and label models on the data as it was at a cutoff CUT (later
+    rows removed, as-of = CUT). Every feature of every cutoff up to CUT, every label whose
+    window closed by CUT and every call's features must be identical: any feature that
+    peeked past its cutoff (or call time) would see different data and differ here."""
+    cutoffs = query(ml_warehouse, "select period_index, cutoff_date from intermediate.int_ml_cutoffs")
+    CUT = pd.Timestamp(cutoffs.set_index("period_index").loc[CUT_PERIODS_BACK, "cutoff_date"]).date()
+    cut_raw = _cut_raw(ml_raw, tmp_path / "raw_cut", CUT)
+    cut_db = tmp_path / "cut" / "carepulse.duckdb"
+    run_dbt(
+        [
+            "build",
+            "--select",
+            "+int_outreach_call_features",
+            "+int_patient_churn_labels_by_cutoff",
+            "--exclude",
+            "resource_type:test",
+        ],
+        cut_raw,
+        cut_db,
+        as_of=CUT.isoformat(),
+    )
+    day = f"date '{CUT.isoformat()}'"
+
+    # the later data exists in the full warehouse: a look-ahead would have something to see
+    later = query(
+        ml_warehouse, f"select count(*) as n from intermediate.int_engagement_events_accepted where cast(event_at as date) > {day}"
+    )["n"][0]
+    assert later > 1000
+
+    def features(db: Path) -> pd.DataFrame:
+        frame = query(db, f"select * from intermediate.int_patient_features_by_cutoff where cutoff_date <= {day}")
+        return frame.drop(columns=FLAG_COLUMNS).sort_values(["cutoff_date", "patient_id"]).reset_index(drop=True)
+
+    full, cut = features(ml_warehouse), features(cut_db)
+    assert len(cut) > 1000 and cut["cutoff_date"].nunique() >= 10
+    pd.testing.assert_frame_equal(full, cut, check_dtype=False)
+
+    def labels(db: Path) -> pd.DataFrame:
+        frame = query(db, f"select * from intermediate.int_patient_churn_labels_by_cutoff where label_window_end <= {day}")
+        return frame.sort_values(["cutoff_date", "patient_id"]).reset_index(drop=True)
+
+    full_labels, cut_labels = labels(ml_warehouse), labels(cut_db)
+    assert len(cut_labels) > 500 and cut_labels["is_churned"].any() and not cut_labels["is_churned"].all()
+    pd.testing.assert_frame_equal(full_labels, cut_labels, check_dtype=False)
+
+    def calls(db: Path) -> pd.DataFrame:
+        frame = query(
+            db,
+            "select * from intermediate.int_outreach_call_features "
+            f"where anchor_type = 'observed_call' and cast(called_at as date) <= {day}",
+        )
+        return frame.sort_values("anchor_id").reset_index(drop=True)
+
+    full_calls, cut_calls = calls(ml_warehouse), calls(cut_db)
+    assert len(cut_calls) > 500
+    pd.testing.assert_frame_equal(full_calls, cut_calls, check_dtype=False)
+
+
+def test_training_periods_respect_time(ml_runs: MLRuns) -> None:
+    runs = query(ml_runs.db, "select * from ml.model_runs").set_index(["run_id", "model_name"])
+    for run_id in (ml_runs.run_a["run_id"], ml_runs.run_b["run_id"]):
+        churn = runs.loc[(run_id, "churn")]
+        assert pd.Timestamp(churn["train_end"]) + pd.Timedelta(days=HORIZON) <= pd.Timestamp(churn["test_start"])
+        assert pd.Timestamp(churn["test_start"]) + pd.Timedelta(days=HORIZON) <= pd.Timestamp(churn["as_of_date"])
+        assert churn["train_periods"] >= 6
+        engagement = runs.loc[(run_id, "engagement")]
+        assert pd.Timestamp(engagement["train_end"]) < pd.Timestamp(engagement["test_start"])
+    holdout = query(ml_runs.db, "select * from ml.holdout_predictions_current where model_name = 'churn'")
+    assert holdout["example_date"].nunique() == 1
+
+
+def test_same_data_and_seed_give_the_same_predictions(ml_runs: MLRuns) -> None:
+    assert ml_runs.run_a["run_id"] != ml_runs.run_b["run_id"]
+    assert ml_runs.run_a["fingerprint"] == ml_runs.run_b["fingerprint"]
+    a, b = ml_runs.churn_a, ml_runs.churn_b
+    assert len(a) > 100 and set(a["run_id"]) == {ml_runs.run_a["run_id"]} and set(b["run_id"]) == {ml_runs.run_b["run_id"]}
+    columns = ["patient_id", "probability", "risk_decile", "risk_band", "top_factor_1", "top_factors"]
+    pd.testing.assert_frame_equal(a[columns], b[columns])
+    engagement = query(
+        ml_runs.db,
+        "select run_id, patient_id, probability, best_channel from ml.engagement_predictions order by patient_id, run_id",
+    )
+    by_run = {run: frame.drop(columns="run_id").reset_index(drop=True) for run, frame in engagement.groupby("run_id")}
+    pd.testing.assert_frame_equal(by_run[ml_runs.run_a["run_id"]], by_run[ml_runs.run_b["run_id"]])
+    metrics = query(ml_runs.db, "select run_id, model_name, estimator, roc_auc, brier, log_loss from ml.model_runs")
+    per_run = [frame.drop(columns="run_id").sort_values("model_name").reset_index(drop=True) for _, frame in metrics.groupby("run_id")]
+    pd.testing.assert_frame_equal(per_run[0], per_run[1])
+
+
+def test_writeback_types_history_and_current_views(ml_runs: MLRuns) -> None:
+    db = ml_runs.db
+    types = query(db, "select table_name, column_name, data_type from information_schema.columns where table_schema = 'ml'")
+    t = {(r.table_name, r.column_name): r.data_type for r in types.itertuples()}
+    for table in ("churn_predictions", "engagement_predictions"):
+        assert t[(table, "probability")] == "DOUBLE"
+        assert t[(table, "as_of_date")] == "DATE"
+        assert t[(table, "risk_decile")] == "INTEGER"
+        assert t[(table, "run_id")] == "VARCHAR"
+    assert t[("model_runs", "trained_at")] == "TIMESTAMP" and t[("model_runs", "train_rows")] == "BIGINT"
+    assert t[("feature_importance", "rank")] == "INTEGER"
+
+    runs = query(db, "select run_id, model_name from ml.model_runs")
+    assert len(runs) == 4 and runs["run_id"].nunique() == 2  # history kept: both runs, both models
+    current = query(db, "select run_id from ml.model_runs_current")
+    assert set(current["run_id"]) == {ml_runs.run_b["run_id"]}
+    batches = query(db, "select run_id, as_of_date, count(*) as n, count(distinct scored_at) as s from ml.churn_predictions group by all")
+    assert len(batches) == 2 and set(batches["s"]) == {1}  # one batch per run, one run_id per batch
+
+    # every patient not churned at the as-of date is scored, once, by both models
+    active = query(db, "select patient_id from marts.patient_churn where not is_churned")
+    assert set(ml_runs.churn_b["patient_id"]) == set(active["patient_id"])
+    engagement = query(db, "select * from ml.engagement_predictions_current")
+    assert set(engagement["patient_id"]) == set(active["patient_id"])
+    best = engagement[["probability_phone", "probability_sms", "probability_email"]].max(axis=1)
+    assert np.allclose(engagement["probability"], best)
+    assert json.loads(engagement["top_factors"].iloc[0]) is not None
+
+    deciles = ml_runs.churn_b.groupby("risk_decile")["probability"].agg(["min", "max"])
+    assert list(deciles.index) == list(range(1, 11))
+    assert (deciles["min"].to_numpy()[1:] >= deciles["max"].to_numpy()[:-1]).all()
+
+    importance = query(db, "select * from ml.feature_importance_current where method = 'permutation_roc_auc'")
+    assert set(importance["model_name"]) == {"churn", "engagement"}
+    assert (importance.groupby("model_name")["rank"].min() == 1).all()
+
+
+def test_failed_write_leaves_no_partial_rows(ml_runs: MLRuns) -> None:
+    db = ml_runs.db
+    before = {t: query(db, f"select count(*) as n from ml.{t}")["n"][0] for t in ("model_runs", "churn_predictions")}
+    current_before = query(db, "select run_id from ml.model_runs_current")
+    run_row = query(db, f"select * from ml.model_runs where run_id = '{ml_runs.run_b['run_id']}'")
+    run_row["run_id"] = "20990101T000000000000Z-deadbeef"
+    bad = ml_runs.churn_b.copy().head(5)
+    bad["run_id"] = "20990101T000000000000Z-deadbeef"
+    bad.loc[bad.index[2], "probability"] = 1.5  # the database refuses it mid-transaction
+    with pytest.raises(duckdb.ConstraintException):
+        writeback.write_tables(db, {"model_runs": run_row, "churn_predictions": bad})
+    after = {t: query(db, f"select count(*) as n from ml.{t}")["n"][0] for t in ("model_runs", "churn_predictions")}
+    assert after == before
+    pd.testing.assert_frame_equal(query(db, "select run_id from ml.model_runs_current"), current_before)
+
+
+def test_train_refuses_an_as_of_after_the_warehouse(ml_runs: MLRuns, tmp_path: Path) -> None:
+    from ml.train import train
+
+    runs_before = query(ml_runs.db, "select count(*) as n from ml.model_runs")["n"][0]
+    with pytest.raises(ValueError, match="after the warehouse"):
+        train(ml_runs.db, tmp_path, as_of=date(2030, 1, 1), config=FAST, progress=lambda _: None)
+    assert query(ml_runs.db, "select count(*) as n from ml.model_runs")["n"][0] == runs_before
+    assert not list(tmp_path.glob("*.joblib"))
+
+
+def test_models_beat_the_base_rate_and_approach_the_oracle(ml_runs: MLRuns) -> None:
+    from ml.evaluate import oracle_comparison
+
+    runs = query(ml_runs.db, "select * from ml.model_runs_current").set_index("model_name")
+    holdout = query(ml_runs.db, "select * from ml.holdout_predictions_current where model_name = 'churn'")
+    churn = runs.loc["churn"]
+    assert churn["roc_auc"] >= 0.8
+    assert churn["lift_top_decile"] >= 1.5
+    assert churn["brier"] < 0.8 * base_rate_brier(holdout["label"].astype(int).to_numpy())
+    assert runs.loc["engagement", "roc_auc"] >= 0.6
+
+    comparison = oracle_comparison(ml_runs.db, ml_runs.truth)
+    assert comparison["churn"]["examples"] == len(holdout)
+    assert comparison["churn"]["model_roc_auc"] == pytest.approx(churn["roc_auc"])
+    assert comparison["churn"]["oracle_roc_auc"] >= comparison["churn"]["model_roc_auc"] - 0.02
+    assert comparison["churn"]["gap"] < 0.1
+    assert comparison["engagement"]["gap"] < 0.1
+
+
+def test_candidates_compared_and_selected_by_the_documented_rule(ml_runs: MLRuns) -> None:
+    candidates = query(ml_runs.db, "select * from ml.model_candidates_current")
+    runs = query(ml_runs.db, "select * from ml.model_runs_current").set_index("model_name")
+    for model_name, group in candidates.groupby("model_name"):
+        assert set(group["estimator"]) == set(CANDIDATES)
+        assert group["is_selected"].sum() == 1
+        results = [
+            CandidateResult(r.estimator, {"roc_auc": r.roc_auc}, 0.0, r.calibration, np.array([]))
+            for r in group.set_index("estimator").loc[list(CANDIDATES)].reset_index().itertuples()
+        ]
+        expected = select_candidate(results, "roc_auc", TrainConfig().simpler_within).estimator
+        assert group.loc[group["is_selected"], "estimator"].item() == expected == runs.loc[model_name, "estimator"]
+
+
+def test_score_reuses_a_saved_model_and_replaces_its_batch(ml_runs: MLRuns) -> None:
+    from ml.score import score
+
+    run_a = ml_runs.run_a["run_id"]
+    rows_before = query(ml_runs.db, "select count(*) as n from ml.churn_predictions")["n"][0]
+    result = score(ml_runs.db, ml_runs.model_dir, run_id=run_a, progress=lambda _: None)
+    assert result["run_id"] == run_a
+    assert query(ml_runs.db, "select count(*) as n from ml.churn_predictions")["n"][0] == rows_before
+    current = query(ml_runs.db, "select * from ml.churn_predictions_current order by patient_id")
+    assert set(current["run_id"]) == {run_a}
+    np.testing.assert_array_equal(current["probability"].to_numpy(), ml_runs.churn_a["probability"].to_numpy())
+
+
+def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRuns) -> None:
+    run_dbt(["build", "--selector", "post_ml"], ml_runs.raw, ml_runs.db)
+    worklist = query(ml_runs.db, "select * from marts.outreach_priority order by priority_rank")
+    churn = query(ml_runs.db, "select * from ml.churn_predictions_current")
+    assert len(worklist) == len(churn) and worklist["patient_id"].is_unique
+    assert worklist["expected_value"].is_monotonic_decreasing
+    expected = worklist["churn_probability"] * worklist["engage_probability"] * 0.25 * worklist["patient_value"] - 15
+    np.testing.assert_allclose(worklist["expected_value"], expected, atol=1e-9)
+    assert worklist["intervention"].notna().all()
+    top = worklist[worklist["churn_risk_band"] == "high"]
+    assert (top["intervention"] != "loyalty_and_referral").all()
+
+    top_n, save_rate = 25, 0.5
+    run_dbt(
+        ["run", "--select", "outreach_priority", "intervention_impact"],
+        ml_runs.raw,
+        ml_runs.db,
+        dbt_vars={"intervention_top_n": top_n, "outreach_save_rate": save_rate},
+    )
+    impact = query(ml_runs.db, "select * from marts.intervention_impact").iloc[0]
+    worklist = query(ml_runs.db, "select * from marts.outreach_priority order by priority_rank")
+    head = worklist.head(top_n)
+    assert impact["patients_contacted"] == top_n and impact["save_rate"] == save_rate
+    avoided = (head["churn_probability"] * head["engage_probability"] * save_rate).sum()
+    assert impact["churners_avoided"] == pytest.approx(avoided)
+    saved = (head["churn_probability"] * head["engage_probability"] * save_rate * head["patient_value"]).sum()
+    assert impact["revenue_retained"] == pytest.approx(saved)
+    assert impact["net_value"] == pytest.approx(impact["revenue_retained"] - 15 * top_n)
+    assert impact["churn_rate_with_outreach"] < impact["churn_rate_without_outreach"]
+
+
+def test_cli_reports_a_plain_error_and_non_zero_exit(tmp_path: Path) -> None:
+    env = dict(os.environ, CAREPULSE_DB=str(tmp_path / "missing.duckdb"), CAREPULSE_MODEL_DIR=str(tmp_path / "m"))
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "train"], cwd=PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "ml train failed" in result.stderr and "dbt build" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plain_dbt_build_does_not_select_post_ml_nodes(ml_warehouse: Path) -> None:
+    """`dbt build` on a fresh database must not need the ml tables: the default selector
+    leaves out the outreach marts and the ml source tests."""
+    listed = run_dbt(["ls", "--resource-type", "all", "--output", "name"], Path("/nonexistent"), ml_warehouse)
+    names = set(listed.stdout.split())
+    assert "int_patient_features_by_cutoff" in names
+    assert not {"outreach_priority", "intervention_impact"} & names
+    assert not any(name.startswith("source_") and "_ml_" in name for name in names)
+    post_ml = run_dbt(["ls", "--selector", "post_ml", "--output", "name"], Path("/nonexistent"), ml_warehouse)
+    assert {"outreach_priority", "intervention_impact"} <= set(post_ml.stdout.split())
