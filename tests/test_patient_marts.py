@@ -334,7 +334,10 @@ def test_journey_status_and_funnel(warehouse: Path, raw_tables: dict[str, pd.Dat
     last = rows.sort_values("order").groupby("patient_id").tail(1).set_index("patient_id")
     finished = rows[(rows["stage"] == STAGES[-1]) & rows["done"]]["patient_id"]
     expected = pd.Series("in_progress", index=last.index)
-    dropped = ~last["done"] & last["entered"].map(lambda d: (AS_OF - d).days > DROPOUT_DAYS)
+    # Stalled: no pathway date (entry or completion) for more than DROPOUT_DAYS.
+    completed_on = pd.to_datetime(rows["completed_at"].where(rows["done"])).dt.date
+    last_seen = rows.assign(seen=completed_on.where(rows["done"], rows["entered"])).groupby("patient_id")["seen"].max()
+    dropped = last_seen.reindex(last.index).map(lambda d: (AS_OF - d).days > DROPOUT_DAYS)
     expected[dropped] = "dropped_out"
     expected[expected.index.isin(finished)] = "completed"
     assert (journeys["journey_status"].sort_index() == expected.sort_index()).all()

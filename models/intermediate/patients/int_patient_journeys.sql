@@ -1,9 +1,10 @@
 {#- One row per patient who entered the care pathway: how far they got and their status.
       completed    the final stage of the pathway (highest stage_order) was completed;
-      dropped_out  otherwise, when the furthest stage entered is not completed and was
-                   entered more than dropout_after_days before the as-of date;
-      in_progress  everything else: still inside the dropout window, or the furthest stage
-                   is completed and the next one not yet entered.
+      dropped_out  otherwise, when the pathway has stalled for more than dropout_after_days
+                   before the as-of date: the furthest stage was entered (and not completed)
+                   that long ago, or it was completed that long ago and the next stage was
+                   never entered (a patient screened in March who never came back has left);
+      in_progress  everything else: still inside the dropout window.
     days_in_pathway runs from the first stage entered to the pathway's end: the final
     stage's completion (completed), the last pathway date seen (dropped_out), or the
     as-of date (in_progress). -#}
@@ -48,8 +49,7 @@ classified as (
         case
             when per_patient.pathway_completed_date is not null then 'completed'
             when
-                per_patient.furthest_stage_completed_date is null
-                and {{ dbt.datediff('per_patient.furthest_stage_entered_date', 'analysis_date.as_of_date', 'day') }}
+                {{ dbt.datediff('per_patient.last_pathway_date', 'analysis_date.as_of_date', 'day') }}
                 > {{ var('dropout_after_days') }}
                 then 'dropped_out'
             else 'in_progress'
