@@ -1,0 +1,317 @@
+"""Everything the report reads from the warehouse, in one read-only pass.
+
+Why one module and one connection: the report must never hold the DuckDB file while a
+build runs (DuckDB allows one writer), so it opens the published file read-only, runs
+every query, closes the connection and works on small in-memory frames from then on.
+Aggregation happens in SQL, so scale 10 (50M events) only moves a few hundred rows, plus
+the held-out predictions of the two models (capped by the ML step's max_test_rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from carepulse.dbt_runner import StepFailed
+
+#: The dbt relations the report needs; without them there is nothing to report.
+REQUIRED = (
+    "intermediate.int_as_of_date_resolved",
+    "marts.dim_patients",
+    "marts.fct_engagement_events",
+    "marts.fct_claims",
+    "marts.dim_providers",
+    "marts.patient_churn",
+    "marts.churn_drivers",
+    "marts.patient_activity_monthly",
+    "marts.patient_rfm",
+    "marts.cohort_retention",
+    "marts.care_journey_funnel",
+    "marts.segment_roi",
+    "marts.portfolio_roi",
+    "marts.outreach_performance",
+)
+
+#: Written by `python -m ml train|score`; absent after `carepulse build --no-ml`.
+ML_RELATIONS = (
+    "ml.model_runs_current",
+    "ml.holdout_predictions_current",
+    "ml.feature_importance_current",
+)
+
+#: Built by the post-ML dbt step (selector post_ml).
+IMPACT = "marts.intervention_impact"
+
+#: Attributes shown in the churn drivers figure, in order.
+CHURN_DRIVER_DIMENSIONS = ("primary_condition", "location_type", "referral_source")
+
+
+class WarehouseNotReady(StepFailed):
+    """The warehouse file or the marts the report reads are missing."""
+
+
+@dataclass
+class MLData:
+    """The current model runs and what they were evaluated on."""
+
+    runs: pd.DataFrame  # ml.model_runs_current, one row per model
+    holdout: pd.DataFrame  # model_name, example_id, label (bool), probability
+    importance: pd.DataFrame  # model_name, method, feature, importance, rank
+    impact: dict | None  # marts.intervention_impact's single row, when built
+
+
+@dataclass
+class ReportData:
+    """Small frames and scalars, everything needed to draw the figures and write the page."""
+
+    db_path: Path
+    as_of_date: date
+    as_of_source: str
+    scale: dict[str, int]
+    quarantined_rows: int
+    churn_overall: dict
+    churn_drivers: pd.DataFrame
+    churn_status: pd.DataFrame
+    monthly_activity: pd.DataFrame
+    monthly_claims: pd.DataFrame
+    rfm_segments: pd.DataFrame
+    cohorts: pd.DataFrame
+    funnel: pd.DataFrame
+    segments: pd.DataFrame
+    portfolio: dict
+    outreach: dict
+    engagement_revenue_usd: float
+    ml: MLData | None = None
+    ml_missing: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    return {f"{schema}.{name}" for schema, name in rows}
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).fetchdf()
+
+
+def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> dict:
+    frame = _df(con, sql, params)
+    if frame.empty:
+        return {}
+    return {key: (None if pd.isna(value) else value) for key, value in frame.iloc[0].to_dict().items()}
+
+
+def _read_ml(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[MLData | None, str | None]:
+    missing = [name for name in ML_RELATIONS if name not in present]
+    if missing:
+        if not any(name.startswith("ml.") for name in present):
+            return None, (
+                "The ML step did not run for this warehouse (there is no `ml` schema; "
+                "`carepulse build --no-ml`, or `python -m ml train` and `score` not run yet)."
+            )
+        return None, f"The ML tables are incomplete (missing {', '.join(missing)}); model figures are left out."
+    runs = _df(
+        con,
+        """
+        select run_id, model_name, estimator, calibration, trained_at, as_of_date,
+            train_rows, test_rows, test_start, test_end, period_unit, base_rate, roc_auc,
+            pr_auc, brier, calibration_error, lift_top_decile
+        from ml.model_runs_current
+        order by model_name
+        """,
+    )
+    if runs.empty:
+        return None, "The ML tables exist but hold no model run yet (`python -m ml train` has not finished)."
+    holdout = _df(
+        con,
+        """
+        select model_name, example_id, label, probability
+        from ml.holdout_predictions_current
+        order by model_name, example_id
+        """,
+    )
+    importance = _df(
+        con,
+        """
+        select model_name, method, feature, importance, rank
+        from ml.feature_importance_current
+        order by model_name, method, rank
+        """,
+    )
+    impact = _row(con, f"select * from {IMPACT}") if IMPACT in present else None
+    return MLData(runs=runs, holdout=holdout, importance=importance, impact=impact or None), None
+
+
+def load(db_path: Path) -> ReportData:
+    """Run every report query on a read-only connection that is closed before returning."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise WarehouseNotReady(f"no warehouse at {db_path}: run `carepulse build` first")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        present = _relations(con)
+        missing = [name for name in REQUIRED if name not in present]
+        if missing:
+            raise WarehouseNotReady(
+                f"{db_path} lacks {', '.join(missing)}: run `carepulse build` (or `dbt build`) first"
+            )
+        as_of = _row(con, "select as_of_date, as_of_source from intermediate.int_as_of_date_resolved")
+        if not as_of or as_of["as_of_date"] is None:
+            raise WarehouseNotReady(f"{db_path} has no as-of date (no activity data?)")
+        as_of_date = pd.Timestamp(as_of["as_of_date"]).date()
+
+        scale = _row(
+            con,
+            """
+            select
+                (select count(*) from marts.dim_patients) as patients,
+                (select count(*) from marts.fct_engagement_events) as engagement_events,
+                (select count(*) from marts.fct_claims) as claims,
+                (select count(*) from marts.dim_providers) as providers,
+                (select cast(coalesce(sum(attempts), 0) as bigint) from marts.outreach_performance)
+                    as outreach_calls,
+                (select cast(coalesce(max(pathway_patients), 0) as bigint) from marts.care_journey_funnel)
+                    as pathway_patients
+            """,
+        )
+        quarantined = 0
+        if "audit.audit_reconciliation" in present:
+            quarantined = _row(
+                con, "select cast(coalesce(sum(rows_quarantined), 0) as bigint) as n from audit.audit_reconciliation"
+            )["n"]
+
+        churn_drivers = _df(
+            con,
+            """
+            select dimension, dimension_value, patients, churned_patients, churn_rate,
+                churn_rate_ci_low, churn_rate_ci_high, overall_churn_rate, diff_vs_overall,
+                relative_risk
+            from marts.churn_drivers
+            order by dimension, churn_rate desc, dimension_value
+            """,
+        )
+        overall = churn_drivers[churn_drivers["dimension"] == "overall"]
+        churn_overall = overall.iloc[0].to_dict() if len(overall) else {}
+
+        churn_status = _df(
+            con,
+            """
+            select churn_status, count(*) as patients
+            from marts.patient_churn group by churn_status order by patients desc, churn_status
+            """,
+        )
+        monthly_activity = _df(
+            con,
+            """
+            select activity_month,
+                count(*) filter (where is_active) as active_patients,
+                cast(sum(events) as bigint) as events,
+                cast(sum(revenue_usd) as double) as revenue_usd,
+                bool_or(is_as_of_month) as is_as_of_month
+            from marts.patient_activity_monthly
+            group by activity_month
+            order by activity_month
+            """,
+        )
+        monthly_claims = _df(
+            con,
+            """
+            select date_trunc('month', claim_date) as claim_month,
+                count(*) as claims,
+                cast(sum(paid_amount) as double) as paid_usd
+            from marts.fct_claims
+            where claim_date <= ?
+            group by 1
+            order by 1
+            """,
+            [as_of_date],
+        )
+        rfm_segments = _df(
+            con,
+            """
+            select rfm_segment, count(*) as patients, cast(sum(monetary) as double) as revenue_usd
+            from marts.patient_rfm
+            group by rfm_segment
+            order by patients desc, rfm_segment
+            """,
+        )
+        cohorts = _df(
+            con,
+            """
+            select enrolment_month, months_since_enrolment, cohort_size, active_patients,
+                retention_rate, is_complete_month
+            from marts.cohort_retention
+            order by enrolment_month, months_since_enrolment
+            """,
+        )
+        funnel = _df(
+            con,
+            """
+            select stage, stage_order, pathway_patients, patients_entered, patients_completed,
+                patients_dropped_out, patients_in_progress, stage_conversion_rate,
+                cumulative_conversion_rate, dropout_rate, median_days_in_stage
+            from marts.care_journey_funnel
+            order by stage_order
+            """,
+        )
+        segments = _df(
+            con,
+            """
+            select segment, segment_priority, providers, provider_share, claim_count,
+                cast(total_revenue as double) as total_revenue, revenue_share,
+                cast(investment as double) as investment, cast(profit as double) as profit, roi,
+                recommended_action
+            from marts.segment_roi
+            order by revenue_share desc nulls last, segment_priority
+            """,
+        )
+        portfolio = _row(
+            con,
+            """
+            select providers, claim_count, cast(total_revenue as double) as total_revenue,
+                cast(investment as double) as investment, roi
+            from marts.portfolio_roi
+            """,
+        )
+        outreach = _row(
+            con,
+            """
+            select cast(coalesce(sum(attempts), 0) as bigint) as attempts,
+                cast(coalesce(sum(reached), 0) as bigint) as reached,
+                cast(coalesce(sum(engaged), 0) as bigint) as engaged
+            from marts.outreach_performance
+            """,
+        )
+        engagement_revenue = _row(
+            con, "select cast(coalesce(sum(revenue_usd), 0) as double) as usd from marts.fct_engagement_events"
+        )["usd"]
+        ml, ml_missing = _read_ml(con, present)
+    finally:
+        con.close()
+
+    return ReportData(
+        db_path=db_path,
+        as_of_date=as_of_date,
+        as_of_source=str(as_of.get("as_of_source") or ""),
+        scale={key: int(value or 0) for key, value in scale.items()},
+        quarantined_rows=int(quarantined or 0),
+        churn_overall=churn_overall,
+        churn_drivers=churn_drivers,
+        churn_status=churn_status,
+        monthly_activity=monthly_activity,
+        monthly_claims=monthly_claims,
+        rfm_segments=rfm_segments,
+        cohorts=cohorts,
+        funnel=funnel,
+        segments=segments,
+        portfolio=portfolio,
+        outreach=outreach,
+        engagement_revenue_usd=float(engagement_revenue or 0.0),
+        ml=ml,
+        ml_missing=ml_missing,
+    )

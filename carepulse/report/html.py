@@ -1,0 +1,233 @@
+"""index.html: one static page with the figures and the headline numbers written out.
+
+Why static: a person opens the file in a browser, from disk or a file share, with no
+server. Every printed number carries its exact value (data-kpi / data-value attributes and
+one JSON block, id "report-data"), so the page can be checked against the warehouse. A
+small inline script records on <body> how many images failed to load and how many errors
+happened (data-broken-images, data-page-errors), which the browser test reads; the page
+needs no script to be read. Nothing time-dependent is written besides the as-of date.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from . import style
+from .catalog import RenderedFigure
+from .data import ReportData
+from .headlines import Headline
+
+CSS = """
+:root { --ink: #222; --muted: #666; --line: #ddd; --accent: #0072B2; --warn: #D55E00; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--ink);
+  margin: 0 auto; max-width: 1240px; padding: 1.5rem 1.5rem 3rem; line-height: 1.45; background: #fff; }
+h1 { margin: 0 0 .2rem; font-size: 1.8rem; }
+h2 { margin-top: 2.2rem; border-bottom: 2px solid var(--line); padding-bottom: .3rem; }
+h3 { margin: 0 0 .4rem; font-size: 1.05rem; }
+.asof { color: var(--muted); margin: 0 0 1rem; font-size: 1.05rem; }
+.asof strong { color: var(--ink); }
+nav a { margin-right: 1rem; color: var(--accent); text-decoration: none; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: .8rem; }
+.kpi { border: 1px solid var(--line); border-radius: 6px; padding: .7rem .8rem; }
+.kpi .label { color: var(--muted); font-size: .85rem; }
+.kpi .value { font-size: 1.5rem; font-weight: 700; overflow-wrap: anywhere; }
+.kpi .detail { font-size: .85rem; }
+.kpi .source, .source { color: var(--muted); font-size: .75rem; font-family: ui-monospace, monospace; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.notice { border-left: 4px solid var(--warn); background: #fff4ec; padding: .6rem .9rem; }
+figure { margin: 1.6rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: .88rem; max-width: 1000px; }
+footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; }
+code { font-size: .9em; }
+"""
+
+# Records load problems on <body>; read by the browser test, harmless for a reader.
+CHECK_SCRIPT = """
+(function () {
+  var errors = 0;
+  window.addEventListener('error', function () { errors += 1; mark(); }, true);
+  function mark() {
+    if (!document.body) { return; }
+    var images = document.images, broken = 0;
+    for (var i = 0; i < images.length; i++) {
+      if (!images[i].complete || images[i].naturalWidth === 0) { broken += 1; }
+    }
+    document.body.setAttribute('data-images', String(images.length));
+    document.body.setAttribute('data-broken-images', String(broken));
+    document.body.setAttribute('data-page-errors', String(errors));
+  }
+  window.addEventListener('load', function () { mark(); document.body.setAttribute('data-loaded', 'true'); });
+})();
+"""
+
+
+def _json_value(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _json_value(value.item())
+    return value
+
+
+def _attr(value) -> str:
+    value = _json_value(value)
+    if isinstance(value, float):
+        return repr(value)
+    return escape(str(value), quote=True)
+
+
+def _kpi(h: Headline) -> str:
+    detail = f'<div class="detail">{escape(h.detail)}</div>' if h.detail else ""
+    return (
+        f'<div class="kpi" id="kpi-{escape(h.key)}"><div class="label">{escape(h.label)}</div>'
+        f'<div class="value" data-kpi="{escape(h.key)}" data-value="{_attr(h.value)}">{escape(h.text)}</div>'
+        f'{detail}<div class="source">{escape(h.source)}</div></div>'
+    )
+
+
+def _scale_table(scale: list[Headline]) -> str:
+    rows = "".join(
+        f'<tr><th scope="row">{escape(h.label)}</th>'
+        f'<td class="num" data-kpi="{escape(h.key)}" data-value="{_attr(h.value)}">{escape(h.text)}</td>'
+        f'<td class="source">{escape(h.source)}</td></tr>'
+        for h in scale
+    )
+    return f'<table class="scale"><tbody>{rows}</tbody></table>'
+
+
+def _date(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def _metric(value) -> str:
+    return "–" if value is None or pd.isna(value) else style.fmt_metric(float(value))
+
+
+def _models_section(data: ReportData) -> str:
+    if data.ml is None:
+        return f'<p class="notice" id="ml-status" data-ml="missing">{escape(data.ml_missing or "")} ' \
+               "Figures of the models and the outreach lift are left out; everything else is complete.</p>"
+    header = (
+        "<tr><th>model</th><th>run id</th><th>estimator</th><th>calibration</th><th>trained as of</th>"
+        "<th>held-out period</th><th>held-out rows</th><th>base rate</th><th>ROC AUC</th><th>PR AUC</th>"
+        "<th>Brier</th></tr>"
+    )
+    rows = []
+    for run in data.ml.runs.to_dict("records"):
+        rows.append(
+            f'<tr data-model="{escape(str(run["model_name"]))}">'
+            f'<td>{escape(str(run["model_name"]))}</td>'
+            f'<td><code data-run-id="{escape(str(run["run_id"]))}">{escape(str(run["run_id"]))}</code></td>'
+            f'<td>{escape(str(run["estimator"]))}</td><td>{escape(str(run["calibration"]))}</td>'
+            f'<td>{_date(run["as_of_date"])}</td>'
+            f'<td>{_date(run["test_start"])} to {_date(run["test_end"])}</td>'
+            f'<td class="num">{style.fmt_count(run["test_rows"])}</td>'
+            f'<td class="num">{"–" if pd.isna(run["base_rate"]) else style.fmt_pct(float(run["base_rate"]))}</td>'
+            f'<td class="num">{_metric(run["roc_auc"])}</td><td class="num">{_metric(run["pr_auc"])}</td>'
+            f'<td class="num">{_metric(run["brier"])}</td></tr>'
+        )
+    impact = ""
+    if data.ml.impact is None:
+        impact = ('<p class="source">marts.intervention_impact is not built (post-ML dbt step not run): '
+                  "the projected churn with outreach is left out.</p>")
+    return (
+        '<p id="ml-status" data-ml="present">Current runs (ml.model_runs_current). Curves below are computed '
+        "from each run's held-out predictions (ml.holdout_predictions_current).</p>"
+        f'<table class="runs"><thead>{header}</thead><tbody>{"".join(rows)}</tbody></table>{impact}'
+    )
+
+
+def _figure(figure: RenderedFigure) -> str:
+    spec = figure.spec
+    return (
+        f'<figure id="fig-{escape(spec.name)}" data-figure="{escape(spec.name)}">'
+        f"<h3>{escape(spec.title)}</h3>"
+        f'<img src="{escape(figure.src)}" width="{figure.width}" height="{figure.height}" '
+        f'alt="{escape(spec.title)}. {escape(figure.caption)}">'
+        f"<figcaption>{escape(figure.caption)}</figcaption></figure>"
+    )
+
+
+def render_page(data: ReportData, headlines: list[Headline], figures: list[RenderedFigure]) -> str:
+    as_of = f"{data.as_of_date:%Y-%m-%d}"
+    source = {
+        "latest_activity": "the latest activity date in the data",
+    }.get(data.as_of_source, data.as_of_source.replace("_", " ") or "resolved by dbt")
+    scale = [h for h in headlines if h.group == "scale"]
+    groups = [("patients", "Patients"), ("providers", "Providers"), ("models", "Models")]
+    kpi_blocks = "".join(
+        f'<h3>{title}</h3><div class="kpis">{"".join(_kpi(h) for h in headlines if h.group == group)}</div>'
+        for group, title in groups
+        if any(h.group == group for h in headlines)
+    )
+    sections: dict[str, list[RenderedFigure]] = {}
+    for figure in figures:
+        sections.setdefault(figure.spec.section, []).append(figure)
+    figure_html = "".join(
+        f'<section id="section-{escape(name.lower())}"><h2>{escape(name)}</h2>{"".join(_figure(f) for f in items)}</section>'
+        for name, items in sections.items()
+    )
+    nav = "".join(
+        f'<a href="#{anchor}">{label}</a>'
+        for anchor, label in [("scale", "Data scale"), ("headlines", "Headline numbers"), ("models", "Model runs")]
+        + [(f"section-{name.lower()}", name) for name in sections]
+    )
+    payload = {
+        "as_of_date": as_of,
+        "as_of_source": data.as_of_source,
+        "headlines": {h.key: _json_value(h.value) for h in headlines},
+        "figures": [f.src for f in figures],
+        "ml_ran": data.ml is not None,
+        "ml_missing": data.ml_missing,
+        "run_ids": {} if data.ml is None else {
+            str(r["model_name"]): str(r["run_id"]) for r in data.ml.runs.to_dict("records")
+        },
+    }
+    blob = json.dumps(payload, sort_keys=True, indent=1).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>carepulse report — as of {as_of}</title>
+<style>{CSS}</style>
+<script>{CHECK_SCRIPT}</script>
+</head>
+<body data-as-of="{as_of}">
+<header>
+<h1>carepulse report</h1>
+<p class="asof">As of <strong><time datetime="{as_of}" data-kpi="as_of_date" data-value="{as_of}">{as_of}</time></strong>
+({escape(source)}). Every figure and number below is read from the warehouse
+<code>{escape(data.db_path.name)}</code>; “days since” and “active” are relative to this date.</p>
+<nav>{nav}</nav>
+</header>
+<section id="scale"><h2>Data scale</h2>{_scale_table(scale)}</section>
+<section id="headlines"><h2>Headline numbers</h2>{kpi_blocks}</section>
+<section id="models"><h2>Model runs</h2>{_models_section(data)}</section>
+{figure_html}
+<footer>Generated by <code>carepulse report</code> (also the last step of <code>carepulse build</code>) from the marts
+and ml tables. Definitions: README.md and the dbt docs of each model named under a number.</footer>
+<script type="application/json" id="report-data">
+{blob}
+</script>
+</body>
+</html>
+"""
+
+
+def write_page(out_dir: Path, page: str) -> Path:
+    """Write index.html atomically (a reader never sees half a page)."""
+    path = Path(out_dir) / "index.html"
+    tmp = path.with_name("index.html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
