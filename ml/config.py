@@ -51,10 +51,10 @@ class TrainConfig:
     calibration_folds: int = 3
     #: Random forest and gradient boosting sizes.
     rf_trees: int = 100
-    rf_min_samples_leaf: int = 30
-    #: Share of rows each tree sees (bootstrap subsample): most of the forest's accuracy
-    #: at a fraction of the time on large training sets.
-    rf_max_samples: float = 0.5
+    rf_min_samples_leaf: int = 50
+    #: Rows each tree sees (bootstrap subsample, at most half the training rows): most of
+    #: the forest's accuracy at a fraction of the time on large training sets.
+    rf_rows_per_tree: int = 30_000
     hgb_max_iter: int = 300
     hgb_learning_rate: float = 0.06
     #: Threads for estimators and BLAS/OpenMP. 1 by default: the machine is shared, and

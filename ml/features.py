@@ -152,17 +152,25 @@ def add_cutoff_month(frame: pd.DataFrame, date_column: str = "cutoff_date") -> p
     return out
 
 
-def _days_since(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype(float).fillna(NEVER_DAYS)
+def _numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The columns as float arrays (nulls as NaN)."""
+    return {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in columns}
 
 
-def _categorical_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+def _categorical_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Categoricals as plain object strings ('missing' for nulls), one dtype for every encoder."""
     out = {}
     for column in columns:
-        values = frame[column].astype(object)
-        out[column] = np.where(pd.isna(values), "missing", values.astype(str)).astype(object)
-    return pd.DataFrame(out, index=frame.index)
+        values = frame[column].to_numpy(dtype=object)
+        missing = pd.isna(values)
+        out[column] = np.where(missing, "missing", values.astype(str)).astype(object)
+    return out
+
+
+def _assemble(index: pd.Index, categorical: dict[str, np.ndarray], numeric: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One DataFrame built at once (column-by-column inserts are slow in pandas)."""
+    data: dict[str, np.ndarray] = {**categorical, **{k: np.asarray(v, dtype=float) for k, v in numeric.items()}}
+    return pd.DataFrame(data, index=index)
 
 
 def derive_churn_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -174,39 +182,42 @@ def derive_churn_features(frame: pd.DataFrame) -> pd.DataFrame:
     has "missed". A long silence from a frequent user is strong evidence of churn; the
     same silence from a rare user is not. Linear models need that product spelt out.
     """
-    num = frame[list(CHURN_NUMERIC)].apply(pd.to_numeric, errors="coerce").astype(float)
-    tenure = num["tenure_days"].clip(lower=0) + 1.0
-    inactive = num["days_inactive"].clip(lower=0)
-    rate_life = num["events_total"] / tenure
-    rate_90 = num["events_90d"] / np.minimum(tenure, 90.0)
-    rate_30 = num["events_30d"] / np.minimum(tenure, 30.0)
-    rate_180 = num["events_180d"] / np.minimum(tenure, 180.0)
-    out = pd.DataFrame(index=frame.index)
-    out["age_years"] = num["age_years"].fillna(55.0)
-    out["log_tenure_days"] = np.log1p(tenure)
-    out["days_inactive"] = inactive
-    out["log_days_inactive"] = np.log1p(inactive)
+    num = _numbers(frame, CHURN_NUMERIC)
+    tenure = np.clip(num["tenure_days"], 0, None) + 1.0
+    inactive = np.clip(num["days_inactive"], 0, None)
+    rate_life = np.nan_to_num(num["events_total"]) / tenure
+    rate_180 = np.nan_to_num(num["events_180d"]) / np.minimum(tenure, 180.0)
+    rate_90 = np.nan_to_num(num["events_90d"]) / np.minimum(tenure, 90.0)
+    rate_30 = np.nan_to_num(num["events_30d"]) / np.minimum(tenure, 30.0)
+    out: dict[str, np.ndarray] = {
+        "age_years": np.where(np.isnan(num["age_years"]), 55.0, num["age_years"]),
+        "log_tenure_days": np.log1p(tenure),
+        "days_inactive": inactive,
+        "log_days_inactive": np.log1p(inactive),
+    }
     for column in _CHURN_LOG_COLUMNS:
-        out[f"log_{column}"] = np.log1p(num[column].fillna(0).clip(lower=0))
-    out["rate_lifetime"] = rate_life
-    out["rate_180d"] = rate_180
-    out["rate_90d"] = rate_90
-    out["rate_30d"] = rate_30
-    out["log_rate_90d"] = np.log(rate_90 + 0.01)
-    out["trend_30_vs_90"] = np.log((rate_30 + 0.01) / (rate_90 + 0.01))
-    out["trend_90_vs_life"] = np.log((rate_90 + 0.01) / (rate_life + 0.01))
-    out["missed_events_lifetime_rate"] = inactive * rate_life
-    out["missed_events_90d_rate"] = inactive * rate_90
-    out["stages_entered"] = num["stages_entered"].fillna(0)
-    out["stages_open"] = (num["stages_entered"] - num["stages_completed"]).fillna(0)
-    out["furthest_stage"] = num["furthest_stage"].fillna(0)
+        out[f"log_{column}"] = np.log1p(np.clip(np.nan_to_num(num[column]), 0, None))
+    out.update(
+        rate_lifetime=rate_life,
+        rate_180d=rate_180,
+        rate_90d=rate_90,
+        rate_30d=rate_30,
+        log_rate_90d=np.log(rate_90 + 0.01),
+        trend_30_vs_90=np.log((rate_30 + 0.01) / (rate_90 + 0.01)),
+        trend_90_vs_life=np.log((rate_90 + 0.01) / (rate_life + 0.01)),
+        missed_events_lifetime_rate=inactive * rate_life,
+        missed_events_90d_rate=inactive * rate_90,
+        stages_entered=np.nan_to_num(num["stages_entered"]),
+        stages_open=np.nan_to_num(num["stages_entered"] - num["stages_completed"]),
+        furthest_stage=np.nan_to_num(num["furthest_stage"]),
+    )
     for column in ("days_since_first_event", "days_since_stage_entered", "days_since_last_claim", "days_since_last_call"):
-        out[f"log_{column}"] = np.log1p(_days_since(num[column]).clip(lower=0))
-    month = num["cutoff_month"].fillna(1.0)
+        days = np.where(np.isnan(num[column]), NEVER_DAYS, num[column])
+        out[f"log_{column}"] = np.log1p(np.clip(days, 0, None))
+    month = np.where(np.isnan(num["cutoff_month"]), 1.0, num["cutoff_month"])
     out["season_cos"] = np.cos(2 * np.pi * (month - 1) / 12)
     out["season_sin"] = np.sin(2 * np.pi * (month - 1) / 12)
-    categorical = _categorical_text(frame, CHURN_CATEGORICAL)
-    return pd.concat([categorical, out.astype(float)], axis=1)
+    return _assemble(frame.index, _categorical_text(frame, CHURN_CATEGORICAL), out)
 
 
 def derive_engagement_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -216,26 +227,18 @@ def derive_engagement_features(frame: pd.DataFrame) -> pd.DataFrame:
     evening, which no monotone term can express. Prior engagement is also given capped
     (a member's habit saturates) and as a smoothed rate.
     """
-    num = frame[list(ENGAGEMENT_NUMERIC)].apply(pd.to_numeric, errors="coerce").astype(float)
-    out = pd.DataFrame(index=frame.index)
-    out["age_years"] = num["age_years"].fillna(55.0)
-    out["log_tenure_days"] = np.log1p(num["tenure_days"].clip(lower=0).fillna(0))
+    num = _numbers(frame, ENGAGEMENT_NUMERIC)
+    prior_engaged = np.nan_to_num(num["prior_engaged_calls"])
+    out: dict[str, np.ndarray] = {
+        "age_years": np.where(np.isnan(num["age_years"]), 55.0, num["age_years"]),
+        "log_tenure_days": np.log1p(np.clip(np.nan_to_num(num["tenure_days"]), 0, None)),
+    }
     for column in _ENGAGEMENT_LOG_COLUMNS:
-        out[f"log_{column}"] = np.log1p(num[column].fillna(0).clip(lower=0))
-    out["prior_engaged_capped"] = num["prior_engaged_calls"].fillna(0).clip(upper=3)
-    out["prior_engage_rate"] = (num["prior_engaged_calls"].fillna(0) + 0.3) / (num["prior_calls"].fillna(0) + 1.0)
-    out["last_call_engaged"] = num["last_call_engaged"].fillna(0)
-    out["log_days_since_last_call"] = np.log1p(_days_since(num["days_since_last_call"]).clip(lower=0))
-    out["log_days_since_last_event"] = np.log1p(_days_since(num["days_since_last_event"]).clip(lower=0))
-    categorical = _categorical_text(frame, ENGAGEMENT_CATEGORICAL)
-    return pd.concat([categorical, out.astype(float)], axis=1)
-
-
-def derived_categorical(derived: pd.DataFrame) -> list[str]:
-    """Names of the categorical columns of a derived frame (object dtype)."""
-    return [c for c in derived.columns if derived[c].dtype == object]
-
-
-def derived_numeric(derived: pd.DataFrame) -> list[str]:
-    """Names of the numeric columns of a derived frame."""
-    return [c for c in derived.columns if derived[c].dtype != object]
+        out[f"log_{column}"] = np.log1p(np.clip(np.nan_to_num(num[column]), 0, None))
+    out["prior_engaged_capped"] = np.minimum(prior_engaged, 3.0)
+    out["prior_engage_rate"] = (prior_engaged + 0.3) / (np.nan_to_num(num["prior_calls"]) + 1.0)
+    out["last_call_engaged"] = np.nan_to_num(num["last_call_engaged"])
+    for column in ("days_since_last_call", "days_since_last_event"):
+        days = np.where(np.isnan(num[column]), NEVER_DAYS, num[column])
+        out[f"log_{column}"] = np.log1p(np.clip(days, 0, None))
+    return _assemble(frame.index, _categorical_text(frame, ENGAGEMENT_CATEGORICAL), out)

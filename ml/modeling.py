@@ -68,6 +68,7 @@ def fit_model(
         raise ValueError(f"{model_name}: the training period has only one class; more data is needed")
     results = compare_candidates(
         derive,
+        spec.categorical,
         train[spec.columns],
         y_train,
         train[group].astype(str).to_numpy(),
@@ -93,7 +94,13 @@ def fit_model(
     final = cap_rows(final, config.max_train_rows, config.seed)
     y_final = final[label].astype(int).to_numpy()
     model = fit_calibrated(
-        chosen.estimator, derive, final[spec.columns], y_final, final[group].astype(str).to_numpy(), config
+        chosen.estimator,
+        derive,
+        spec.categorical,
+        final[spec.columns],
+        y_final,
+        final[group].astype(str).to_numpy(),
+        config,
     )
     coefficients = logistic_coefficients(model)
     if coefficients is not None:

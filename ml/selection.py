@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -82,15 +82,20 @@ def cap_rows(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- estimators
-def _categorical_count(derive: Derive, sample: pd.DataFrame) -> int:
-    derived = derive(sample.head(50))
-    return int(sum(derived[c].dtype == object for c in derived.columns))
+def derived_columns(derive: Derive, sample: pd.DataFrame, categorical: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(categorical, numeric) column names of the derived frame; categoricals keep their
+    raw names, everything else derive() makes is numeric."""
+    names = list(derive(sample.head(20)).columns)
+    cats = [c for c in names if c in set(categorical)]
+    return cats, [c for c in names if c not in set(categorical)]
 
 
-def make_pipeline(name: str, derive: Derive, sample: pd.DataFrame, config: TrainConfig) -> Pipeline:
-    """The uncalibrated pipeline of one candidate: derive -> encode -> estimator."""
-    categorical = make_column_selector(dtype_include=object)
-    numeric = make_column_selector(dtype_exclude=object)
+def make_pipeline(
+    name: str, derive: Derive, categorical: list[str], numeric: list[str], config: TrainConfig, n_rows: int
+) -> Pipeline:
+    """The uncalibrated pipeline of one candidate: derive -> encode -> estimator.
+
+    n_rows (the training set size) sizes the forest's per-tree sample."""
     if name == "logistic_regression":
         encode = ColumnTransformer(
             [
@@ -110,30 +115,24 @@ def make_pipeline(name: str, derive: Derive, sample: pd.DataFrame, config: Train
             n_estimators=config.rf_trees,
             min_samples_leaf=config.rf_min_samples_leaf,
             max_features="sqrt",
-            max_samples=config.rf_max_samples,
+            max_samples=min(0.5, config.rf_rows_per_tree / max(n_rows, 1)),
             n_jobs=config.n_jobs,
             random_state=config.seed,
         )
     elif name == "hist_gradient_boosting":
-        n_categorical = _categorical_count(derive, sample)
         encode = ColumnTransformer(
             [
-                (
-                    "cat",
-                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan),
-                    categorical,
-                ),
+                ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), categorical),
                 ("num", "passthrough", numeric),
             ]
         )
-        n_numeric = derive(sample.head(50)).shape[1] - n_categorical
         model = HistGradientBoostingClassifier(
             learning_rate=config.hgb_learning_rate,
             max_iter=config.hgb_max_iter,
             max_leaf_nodes=31,
             min_samples_leaf=40,
             l2_regularization=1.0,
-            categorical_features=[True] * n_categorical + [False] * n_numeric,
+            categorical_features=[True] * len(categorical) + [False] * len(numeric),
             early_stopping=True,
             validation_fraction=0.1,
             n_iter_no_change=20,
@@ -158,6 +157,7 @@ def calibration_method(n_rows: int, config: TrainConfig) -> str:
 def fit_calibrated(
     name: str,
     derive: Derive,
+    categorical: Sequence[str],
     X: pd.DataFrame,
     y: np.ndarray,
     groups: np.ndarray,
@@ -169,8 +169,9 @@ def fit_calibrated(
     refitted on all rows, so there is one model to explain and to save.
     """
     folds = list(GroupKFold(n_splits=config.calibration_folds).split(X, y, groups))
+    cats, nums = derived_columns(derive, X, categorical)
     calibrated = CalibratedClassifierCV(
-        make_pipeline(name, derive, X, config),
+        make_pipeline(name, derive, cats, nums, config, len(X)),
         method=calibration_method(len(X), config),
         cv=folds,
         ensemble=False,
@@ -195,6 +196,7 @@ class CandidateResult:
 
 def compare_candidates(
     derive: Derive,
+    categorical: Sequence[str],
     X_train: pd.DataFrame,
     y_train: np.ndarray,
     groups_train: np.ndarray,
@@ -207,7 +209,7 @@ def compare_candidates(
     results = []
     for name in config.candidates:
         started = time.perf_counter()
-        model = fit_calibrated(name, derive, X_train, y_train, groups_train, config)
+        model = fit_calibrated(name, derive, categorical, X_train, y_train, groups_train, config)
         seconds = time.perf_counter() - started
         with threadpool_limits(limits=config.n_jobs):
             probability = model.predict_proba(X_test)[:, 1]

@@ -28,16 +28,20 @@ period_numbers as (
     {{ dbt.generate_series(1000) }}
 ),
 
-grid as (
+periods as (
     select
         period_numbers.generated_number - 1 as period_index,
-        cast(
-            {{ dbt.dateadd('day', '-' ~ period_days ~ ' * (period_numbers.generated_number - 1)', 'analysis_date.as_of_date') }}
-            as date
-        ) as cutoff_date,
+        -{{ period_days }} * (period_numbers.generated_number - 1) as days_offset
+    from period_numbers
+),
+
+grid as (
+    select
+        periods.period_index,
+        cast({{ dbt.dateadd('day', 'periods.days_offset', 'analysis_date.as_of_date') }} as date) as cutoff_date,
         analysis_date.as_of_date,
         history.first_activity_date
-    from period_numbers
+    from periods
     cross join analysis_date
     cross join history
 ),

@@ -55,22 +55,37 @@ typical_hour as (
     where hour_rank = 1
 ),
 
+as_of_days as (
+    select
+        as_of_date,
+        {{ dbt.datediff(reference_monday, 'as_of_date', 'day') }}
+            as days_since_reference
+    from analysis_date
+),
+
+next_call_day as (
+    select
+        as_of_date,
+        -- days to the next weekday: Friday -> Monday is 3, Saturday -> Monday is 2
+        case (((days_since_reference + 1) % 7) + 7) % 7
+            when 5 then 3
+            when 6 then 2
+            else 1
+        end as days_ahead
+    from as_of_days
+),
+
 next_call_slot as (
     select
         cast(
             {{ dbt.dateadd(
                 'hour',
                 'typical_hour.call_hour',
-                'cast(' ~ dbt.dateadd(
-                    'day',
-                    'case (((' ~ dbt.datediff(reference_monday, 'analysis_date.as_of_date', 'day')
-                        ~ ' + 1) % 7) + 7) % 7 when 5 then 3 when 6 then 2 else 1 end',
-                    'analysis_date.as_of_date'
-                ) ~ ' as timestamp)'
+                'cast(' ~ dbt.dateadd('day', 'next_call_day.days_ahead', 'next_call_day.as_of_date') ~ ' as timestamp)'
             ) }}
             as timestamp
         ) as called_at
-    from analysis_date
+    from next_call_day
     cross join typical_hour
 ),
 
@@ -167,7 +182,7 @@ prior_calls as (
     inner join calls
         on
             anchors.patient_id = calls.patient_id
-            and calls.called_at < anchors.called_at
+            and anchors.called_at > calls.called_at
     group by anchors.anchor_id
 ),
 
@@ -181,66 +196,66 @@ last_call_outcomes as (
     inner join calls
         on
             anchors.patient_id = calls.patient_id
-            and calls.called_at = prior_calls.last_call_at
+            and prior_calls.last_call_at = calls.called_at
     group by anchors.anchor_id
 ),
 
 recent_activity as (
     select
         anchors.anchor_id,
-        {%- for days in [7, 30, 90] %}
         sum(
             case
-                when events.event_at >= {{ dbt.dateadd('day', -days, 'anchors.called_at') }} then 1 else 0
+                when events.event_at >= {{ dbt.dateadd('day', -7, 'anchors.called_at') }} then 1 else 0
             end
-        ) as events_{{ days }}d,
-        {%- endfor %}
+        ) as events_7d,
+        sum(
+            case
+                when events.event_at >= {{ dbt.dateadd('day', -30, 'anchors.called_at') }} then 1 else 0
+            end
+        ) as events_30d,
+        sum(
+            case
+                when events.event_at >= {{ dbt.dateadd('day', -90, 'anchors.called_at') }} then 1 else 0
+            end
+        ) as events_90d,
         max(events.event_at) as last_event_at
     from anchors
     inner join events
         on
             anchors.patient_id = events.patient_id
-            and events.event_at < anchors.called_at
-            and events.event_at >= {{ dbt.dateadd('day', -lookback_days, 'anchors.called_at') }}
+            and anchors.called_at > events.event_at
+            and {{ dbt.dateadd('day', -lookback_days, 'anchors.called_at') }} <= events.event_at
     group by anchors.anchor_id
 ),
 
-final as (
+joined as (
     select
         anchors.anchor_id,
         anchors.anchor_type,
         anchors.patient_id,
         anchors.called_at,
+        cast(anchors.called_at as date) as call_date,
         anchors.channel,
         anchors.program,
         anchors.outcome,
-        case when anchors.anchor_type = 'observed_call' then anchors.outcome = 'engaged' end as is_engaged,
-        cast(extract(hour from anchors.called_at) as {{ dbt.type_int() }}) as call_hour,
-        cast(
-            (({{ dbt.datediff(reference_monday, 'cast(anchors.called_at as date)', 'day') }} % 7) + 7) % 7
-            as {{ dbt.type_int() }}
-        ) as call_weekday,
         patients.sex,
         patients.location_type,
         patients.primary_condition,
         patients.referral_source,
         patients.plan_type,
-        extract(year from anchors.called_at) - patients.birth_year as age_years,
-        {{ dbt.datediff('cast(patients.enrolled_at as date)', 'cast(anchors.called_at as date)', 'day') }}
-            as tenure_days,
-        cast(coalesce(prior_calls.prior_calls, 0) as {{ dbt.type_bigint() }}) as prior_calls,
-        cast(coalesce(prior_calls.prior_engaged_calls, 0) as {{ dbt.type_bigint() }}) as prior_engaged_calls,
-        cast(coalesce(prior_calls.prior_calls_same_channel, 0) as {{ dbt.type_bigint() }}) as prior_calls_same_channel,
-        cast(coalesce(prior_calls.prior_engaged_same_channel, 0) as {{ dbt.type_bigint() }}) as prior_engaged_same_channel,
-        cast(coalesce(prior_calls.prior_calls_90d, 0) as {{ dbt.type_bigint() }}) as prior_calls_90d,
-        cast(coalesce(last_call_outcomes.last_call_engaged, 0) as {{ dbt.type_bigint() }}) as last_call_engaged,
-        {{ dbt.datediff('cast(prior_calls.last_call_at as date)', 'cast(anchors.called_at as date)', 'day') }}
-            as days_since_last_call,
-        cast(coalesce(recent_activity.events_7d, 0) as {{ dbt.type_bigint() }}) as events_7d,
-        cast(coalesce(recent_activity.events_30d, 0) as {{ dbt.type_bigint() }}) as events_30d,
-        cast(coalesce(recent_activity.events_90d, 0) as {{ dbt.type_bigint() }}) as events_90d,
-        {{ dbt.datediff('cast(recent_activity.last_event_at as date)', 'cast(anchors.called_at as date)', 'day') }}
-            as days_since_last_event
+        patients.birth_year,
+        cast(patients.enrolled_at as date) as enrolled_date,
+        coalesce(prior_calls.prior_calls, 0) as prior_calls,
+        coalesce(prior_calls.prior_engaged_calls, 0) as prior_engaged_calls,
+        coalesce(prior_calls.prior_calls_same_channel, 0) as prior_calls_same_channel,
+        coalesce(prior_calls.prior_engaged_same_channel, 0) as prior_engaged_same_channel,
+        coalesce(prior_calls.prior_calls_90d, 0) as prior_calls_90d,
+        coalesce(last_call_outcomes.last_call_engaged, 0) as last_call_engaged,
+        cast(prior_calls.last_call_at as date) as last_call_date,
+        coalesce(recent_activity.events_7d, 0) as events_7d,
+        coalesce(recent_activity.events_30d, 0) as events_30d,
+        coalesce(recent_activity.events_90d, 0) as events_90d,
+        cast(recent_activity.last_event_at as date) as last_event_date
     from anchors
     inner join patients
         on anchors.patient_id = patients.patient_id
@@ -250,6 +265,51 @@ final as (
         on anchors.anchor_id = last_call_outcomes.anchor_id
     left join recent_activity
         on anchors.anchor_id = recent_activity.anchor_id
+),
+
+final as (
+    select
+        anchor_id,
+        anchor_type,
+        patient_id,
+        called_at,
+        channel,
+        program,
+        outcome,
+        case when anchor_type = 'observed_call' then outcome = 'engaged' end as is_engaged,
+        cast(extract(hour from called_at) as {{ dbt.type_int() }}) as call_hour,
+        cast(
+            ((({{ dbt.datediff(reference_monday, 'call_date', 'day') }}) % 7) + 7) % 7
+            as {{ dbt.type_int() }}
+        ) as call_weekday,
+        sex,
+        location_type,
+        primary_condition,
+        referral_source,
+        plan_type,
+        cast(extract(year from called_at) - birth_year as {{ dbt.type_int() }}) as age_years,
+        cast(
+            {{ dbt.datediff('enrolled_date', 'call_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as tenure_days,
+        cast(prior_calls as {{ dbt.type_bigint() }}) as prior_calls,
+        cast(prior_engaged_calls as {{ dbt.type_bigint() }}) as prior_engaged_calls,
+        cast(prior_calls_same_channel as {{ dbt.type_bigint() }}) as prior_calls_same_channel,
+        cast(prior_engaged_same_channel as {{ dbt.type_bigint() }}) as prior_engaged_same_channel,
+        cast(prior_calls_90d as {{ dbt.type_bigint() }}) as prior_calls_90d,
+        cast(last_call_engaged as {{ dbt.type_int() }}) as last_call_engaged,
+        cast(
+            {{ dbt.datediff('last_call_date', 'call_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_last_call,
+        cast(events_7d as {{ dbt.type_bigint() }}) as events_7d,
+        cast(events_30d as {{ dbt.type_bigint() }}) as events_30d,
+        cast(events_90d as {{ dbt.type_bigint() }}) as events_90d,
+        cast(
+            {{ dbt.datediff('last_event_date', 'call_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_last_event
+    from joined
 )
 
 select * from final

@@ -6,14 +6,6 @@
     (window functions), one pass over the data instead of a join of every activity day to
     every later cutoff. -#}
 {%- set period_days = 30 -%}
-{%- set event_types = [
-    ('login', 'logins'),
-    ('telemedicine_visit', 'telemedicine_visits'),
-    ('medication_refill', 'medication_refills'),
-    ('health_tracking', 'health_tracking'),
-    ('education_content', 'education_content'),
-    ('message', 'messages'),
-] -%}
 {#- period index of a date: whole periods between it and the as-of date -#}
 {%- set period_template = 'cast(floor(' ~ dbt.datediff('@date', 'analysis_date.as_of_date', 'day')
     ~ ' / ' ~ period_days ~ '.0) as ' ~ dbt.type_int() ~ ')' -%}
@@ -50,9 +42,12 @@ event_days as (
         events.patient_id,
         cast(events.event_at as date) as event_date,
         count(*) as events,
-        {%- for event_type, alias in event_types %}
-        sum(case when events.event_type = '{{ event_type }}' then 1 else 0 end) as {{ alias }},
-        {%- endfor %}
+        sum(case when events.event_type = 'login' then 1 else 0 end) as logins,
+        sum(case when events.event_type = 'telemedicine_visit' then 1 else 0 end) as telemedicine_visits,
+        sum(case when events.event_type = 'medication_refill' then 1 else 0 end) as medication_refills,
+        sum(case when events.event_type = 'health_tracking' then 1 else 0 end) as health_tracking,
+        sum(case when events.event_type = 'education_content' then 1 else 0 end) as education_content,
+        sum(case when events.event_type = 'message' then 1 else 0 end) as messages,
         sum(events.revenue_usd) as revenue_usd
     from events
     group by
@@ -66,9 +61,12 @@ event_periods as (
         {{ period_template | replace('@date', 'event_days.event_date') }} as period_index,
         sum(event_days.events) as events,
         count(*) as active_days,
-        {%- for event_type, alias in event_types %}
-        sum(event_days.{{ alias }}) as {{ alias }},
-        {%- endfor %}
+        sum(event_days.logins) as logins,
+        sum(event_days.telemedicine_visits) as telemedicine_visits,
+        sum(event_days.medication_refills) as medication_refills,
+        sum(event_days.health_tracking) as health_tracking,
+        sum(event_days.education_content) as education_content,
+        sum(event_days.messages) as messages,
         sum(event_days.revenue_usd) as revenue_usd,
         min(event_days.event_date) as first_event_date,
         max(event_days.event_date) as last_event_date
@@ -156,33 +154,55 @@ patient_spans as (
         patient_id,
         max(period_index) as oldest_period_index
     from (
-        select patient_id, period_index from enrolment_periods
+        select
+            patient_id,
+            period_index
+        from enrolment_periods
         union all
-        select patient_id, period_index from event_periods
+        select
+            patient_id,
+            period_index
+        from event_periods
         union all
-        select patient_id, period_index from call_periods
+        select
+            patient_id,
+            period_index
+        from call_periods
         union all
-        select patient_id, period_index from claim_periods
+        select
+            patient_id,
+            period_index
+        from claim_periods
         union all
-        select patient_id, period_index from stage_entry_periods
+        select
+            patient_id,
+            period_index
+        from stage_entry_periods
         union all
-        select patient_id, period_index from stage_completion_periods
+        select
+            patient_id,
+            period_index
+        from stage_completion_periods
     ) as activity_periods
     group by patient_id
+),
+
+periods as (
+    select
+        period_numbers.generated_number - 1 as period_index,
+        -{{ period_days }} * (period_numbers.generated_number - 1) as days_offset
+    from period_numbers
 ),
 
 patient_periods as (
     select
         patient_spans.patient_id,
-        cast(period_numbers.generated_number - 1 as {{ dbt.type_int() }}) as period_index,
-        cast(
-            {{ dbt.dateadd('day', '-' ~ period_days ~ ' * (period_numbers.generated_number - 1)', 'analysis_date.as_of_date') }}
-            as date
-        ) as period_end_date
+        cast(periods.period_index as {{ dbt.type_int() }}) as period_index,
+        cast({{ dbt.dateadd('day', 'periods.days_offset', 'analysis_date.as_of_date') }} as date) as period_end_date
     from patient_spans
     cross join analysis_date
-    inner join period_numbers
-        on period_numbers.generated_number - 1 <= patient_spans.oldest_period_index
+    inner join periods
+        on patient_spans.oldest_period_index >= periods.period_index
 ),
 
 final as (
@@ -192,9 +212,12 @@ final as (
         patient_periods.period_end_date,
         cast(coalesce(event_periods.events, 0) as {{ dbt.type_bigint() }}) as events,
         cast(coalesce(event_periods.active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
-        {%- for event_type, alias in event_types %}
-        cast(coalesce(event_periods.{{ alias }}, 0) as {{ dbt.type_bigint() }}) as {{ alias }},
-        {%- endfor %}
+        cast(coalesce(event_periods.logins, 0) as {{ dbt.type_bigint() }}) as logins,
+        cast(coalesce(event_periods.telemedicine_visits, 0) as {{ dbt.type_bigint() }}) as telemedicine_visits,
+        cast(coalesce(event_periods.medication_refills, 0) as {{ dbt.type_bigint() }}) as medication_refills,
+        cast(coalesce(event_periods.health_tracking, 0) as {{ dbt.type_bigint() }}) as health_tracking,
+        cast(coalesce(event_periods.education_content, 0) as {{ dbt.type_bigint() }}) as education_content,
+        cast(coalesce(event_periods.messages, 0) as {{ dbt.type_bigint() }}) as messages,
         cast(coalesce(event_periods.revenue_usd, 0) as {{ carepulse.type_money() }}) as revenue_usd,
         event_periods.first_event_date,
         event_periods.last_event_date,

@@ -10,9 +10,6 @@
     arrives (tests/test_ml.py checks this by rebuilding on data cut at a cutoff).
     Set-based features live here; ratios and transforms are derived in ml/features.py. -#}
 {%- set horizon = var('churn_inactivity_days') -%}
-{%- set event_types = [
-    'logins', 'telemedicine_visits', 'medication_refills', 'health_tracking', 'education_content', 'messages',
-] -%}
 {%- set history = 'partition by periods.patient_id order by periods.period_index desc' -%}
 {%- set lifetime = '(' ~ history ~ ' rows between unbounded preceding and current row)' -%}
 with patients as (
@@ -44,11 +41,24 @@ running as (
         sum(periods.active_days) over (
             {{ history }} rows between 2 preceding and current row
         ) as active_days_90d,
-        {%- for alias in event_types %}
-        sum(periods.{{ alias }}) over (
+        sum(periods.logins) over (
             {{ history }} rows between 2 preceding and current row
-        ) as {{ alias }}_90d,
-        {%- endfor %}
+        ) as logins_90d,
+        sum(periods.telemedicine_visits) over (
+            {{ history }} rows between 2 preceding and current row
+        ) as telemedicine_visits_90d,
+        sum(periods.medication_refills) over (
+            {{ history }} rows between 2 preceding and current row
+        ) as medication_refills_90d,
+        sum(periods.health_tracking) over (
+            {{ history }} rows between 2 preceding and current row
+        ) as health_tracking_90d,
+        sum(periods.education_content) over (
+            {{ history }} rows between 2 preceding and current row
+        ) as education_content_90d,
+        sum(periods.messages) over (
+            {{ history }} rows between 2 preceding and current row
+        ) as messages_90d,
         sum(periods.revenue_usd) over (
             {{ history }} rows between 2 preceding and current row
         ) as revenue_90d,
@@ -107,16 +117,24 @@ final as (
         cutoff_date,
         is_scoring_cutoff,
         is_labelled,
-        {{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }} <= {{ horizon }} as is_active,
+        (
+            {{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }}
+        ) <= {{ horizon }} as is_active,
         last_active_date,
-        cast({{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }} as {{ dbt.type_int() }}) as days_inactive,
+        cast(
+            {{ dbt.datediff('last_active_date', 'cutoff_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_inactive,
         sex,
         location_type,
         primary_condition,
         referral_source,
         plan_type,
         cast(extract(year from cutoff_date) - birth_year as {{ dbt.type_int() }}) as age_years,
-        cast({{ dbt.datediff('enrolled_date', 'cutoff_date', 'day') }} as {{ dbt.type_int() }}) as tenure_days,
+        cast(
+            {{ dbt.datediff('enrolled_date', 'cutoff_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as tenure_days,
         cast(events_total as {{ dbt.type_bigint() }}) as events_total,
         cast(active_days_total as {{ dbt.type_bigint() }}) as active_days_total,
         cast(events_30d as {{ dbt.type_bigint() }}) as events_30d,
@@ -124,29 +142,40 @@ final as (
         cast(events_180d as {{ dbt.type_bigint() }}) as events_180d,
         cast(active_days_30d as {{ dbt.type_bigint() }}) as active_days_30d,
         cast(active_days_90d as {{ dbt.type_bigint() }}) as active_days_90d,
-        {%- for alias in event_types %}
-        cast({{ alias }}_90d as {{ dbt.type_bigint() }}) as {{ alias }}_90d,
-        {%- endfor %}
+        cast(logins_90d as {{ dbt.type_bigint() }}) as logins_90d,
+        cast(telemedicine_visits_90d as {{ dbt.type_bigint() }}) as telemedicine_visits_90d,
+        cast(medication_refills_90d as {{ dbt.type_bigint() }}) as medication_refills_90d,
+        cast(health_tracking_90d as {{ dbt.type_bigint() }}) as health_tracking_90d,
+        cast(education_content_90d as {{ dbt.type_bigint() }}) as education_content_90d,
+        cast(messages_90d as {{ dbt.type_bigint() }}) as messages_90d,
         cast(revenue_90d as {{ carepulse.type_double() }}) as revenue_90d,
         cast(revenue_360d as {{ carepulse.type_double() }}) as revenue_360d,
         cast(revenue_total as {{ carepulse.type_double() }}) as revenue_total,
-        cast({{ dbt.datediff('first_event_date', 'cutoff_date', 'day') }} as {{ dbt.type_int() }})
-            as days_since_first_event,
+        cast(
+            {{ dbt.datediff('first_event_date', 'cutoff_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_first_event,
         cast(stages_entered as {{ dbt.type_bigint() }}) as stages_entered,
         cast(stages_completed as {{ dbt.type_bigint() }}) as stages_completed,
         cast(furthest_stage as {{ dbt.type_int() }}) as furthest_stage,
-        cast({{ dbt.datediff('last_stage_entered_date', 'cutoff_date', 'day') }} as {{ dbt.type_int() }})
-            as days_since_stage_entered,
+        cast(
+            {{ dbt.datediff('last_stage_entered_date', 'cutoff_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_stage_entered,
         cast(claims_total as {{ dbt.type_bigint() }}) as claims_total,
         cast(claims_180d as {{ dbt.type_bigint() }}) as claims_180d,
         cast(paid_amount_360d as {{ carepulse.type_double() }}) as paid_amount_360d,
-        cast({{ dbt.datediff('last_claim_date', 'cutoff_date', 'day') }} as {{ dbt.type_int() }})
-            as days_since_last_claim,
+        cast(
+            {{ dbt.datediff('last_claim_date', 'cutoff_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_last_claim,
         cast(calls_total as {{ dbt.type_bigint() }}) as calls_total,
         cast(calls_90d as {{ dbt.type_bigint() }}) as calls_90d,
         cast(engaged_calls_total as {{ dbt.type_bigint() }}) as engaged_calls_total,
-        cast({{ dbt.datediff('last_call_date', 'cutoff_date', 'day') }} as {{ dbt.type_int() }})
-            as days_since_last_call
+        cast(
+            {{ dbt.datediff('last_call_date', 'cutoff_date', 'day') }}
+            as {{ dbt.type_int() }}
+        ) as days_since_last_call
     from patient_cutoffs
 )
 
