@@ -1,0 +1,141 @@
+"""The semantic layer: `mf query` (MetricFlow) answers with the marts' own figures.
+
+Runs the real `mf` CLI in a subprocess against the session warehouse (small_warehouse),
+from the project root, with DBT_PROFILES_DIR at the project root and CAREPULSE_DB /
+CAREPULSE_RAW_DIR at the test files, and compares its CSV output with the marts.
+
+Where mf finds the semantic manifest: dbt-metricflow 0.15 reads
+`<dbt project dir>/target/semantic_manifest.json` with `target` hard-coded (it ignores
+`--target-path` and DBT_TARGET_PATH). The project's own target/ is shared by everyone
+working in the tree, and conftest's run_dbt writes each warehouse's artifacts to
+`<db dir>/target` instead. So instead of serialising on the shared target/ with a lock,
+each test run gets a private "mf project" directory: a link to the real dbt_project.yml
+plus target/semantic_manifest.json from the dbt run that built the warehouse, and mf is
+pointed at it with DBT_PROJECT_DIR. Nothing is written to the project tree, parallel runs
+cannot see each other's manifest, and the manifest always matches the warehouse queried.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import PROJECT_DIR, query, run_dbt
+
+MF = str(Path(sys.executable).parent / "mf")
+TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def mf_env(small_raw: Path, small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for `mf`: the session warehouse and a private project dir holding its manifest."""
+    manifest = small_warehouse.parent / "target" / "semantic_manifest.json"
+    if not manifest.exists():  # the build wrote it; parse again only if it is gone
+        run_dbt(["parse"], small_raw, small_warehouse)
+    mf_project = tmp_path_factory.mktemp("mf_project")
+    (mf_project / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
+    (mf_project / "target").mkdir()
+    shutil.copy2(manifest, mf_project / "target" / "semantic_manifest.json")
+    env = dict(os.environ)
+    env.pop("CAREPULSE_AS_OF", None)
+    env.update(
+        DBT_PROFILES_DIR=str(PROJECT_DIR),
+        DBT_PROJECT_DIR=str(mf_project),
+        CAREPULSE_DB=str(small_warehouse),
+        CAREPULSE_RAW_DIR=str(small_raw),
+        CAREPULSE_THREADS="1",
+    )
+    return env
+
+
+def mf_query(env: dict[str, str], out: Path, metrics: Sequence[str], group_by: Sequence[str] = ()) -> pd.DataFrame:
+    """Run `mf query ... --csv out` from the project root and read the CSV."""
+    command = [MF, "query", "--metrics", ",".join(metrics), "--csv", str(out), "--quiet"]
+    if group_by:
+        command += ["--group-by", ",".join(group_by)]
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and out.exists(), (
+        f"mf query failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
+    return pd.read_csv(out)
+
+
+def test_churn_rate_by_condition_matches_churn_drivers(
+    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+) -> None:
+    got = mf_query(
+        mf_env,
+        tmp_path / "churn.csv",
+        ["churn_rate", "patients", "churned_patients", "revenue", "engagement_events"],
+        ["patient__primary_condition"],
+    ).set_index("patient__primary_condition").sort_index()
+
+    drivers = query(
+        small_warehouse,
+        "select dimension_value, churn_rate, patients, churned_patients from marts.churn_drivers "
+        "where dimension = 'primary_condition'",
+    ).set_index("dimension_value").sort_index()
+    assert len(drivers) >= 2
+    assert list(got.index) == list(drivers.index)
+    assert np.allclose(got["churn_rate"], drivers["churn_rate"], rtol=0, atol=TOLERANCE)
+    assert (got["patients"] == drivers["patients"]).all()
+    assert (got["churned_patients"] == drivers["churned_patients"]).all()
+
+    # revenue and events reach the patient's condition through the patient entity
+    events = query(
+        small_warehouse,
+        "select coalesce(patients.primary_condition, 'unknown') as condition, "
+        "sum(events.revenue_usd) as revenue, count(*) as engagement_events "
+        "from marts.fct_engagement_events as events "
+        "inner join marts.dim_patients as patients on events.patient_id = patients.patient_id group by 1",
+    ).set_index("condition").reindex(got.index)
+    assert np.allclose(got["revenue"], events["revenue"].astype(float), rtol=0, atol=0.005)
+    assert (got["engagement_events"] == events["engagement_events"]).all()
+
+
+def test_engagement_rate_matches_outreach_performance(
+    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+) -> None:
+    keys = ["channel", "program", "hour_of_day", "iso_weekday"]
+    got = mf_query(
+        mf_env,
+        tmp_path / "outreach.csv",
+        ["engagement_rate", "outreach_attempts", "outreach_engaged"],
+        [f"outreach_call__{key}" for key in keys],
+    ).rename(columns=lambda name: name.removeprefix("outreach_call__")).set_index(keys).sort_index()
+    mart = query(small_warehouse, "select * from marts.outreach_performance").set_index(keys).sort_index()
+    assert len(mart) > 10
+    assert list(got.index) == list(mart.index)
+    assert (got["outreach_attempts"] == mart["attempts"]).all()
+    assert (got["outreach_engaged"] == mart["engaged"]).all()
+    assert np.allclose(got["engagement_rate"], mart["engagement_rate"], rtol=0, atol=TOLERANCE)
+
+
+def test_provider_revenue_and_roi_match_segment_roi(
+    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+) -> None:
+    segment_roi = query(small_warehouse, "select * from marts.segment_roi").set_index("segment").sort_index()
+
+    revenue = mf_query(
+        mf_env, tmp_path / "provider_revenue.csv", ["provider_revenue", "claims"], ["provider__segment"]
+    ).set_index("provider__segment").sort_index()
+    with_providers = segment_roi[segment_roi["providers"] > 0]
+    assert list(revenue.index) == list(with_providers.index)
+    assert np.allclose(revenue["provider_revenue"], with_providers["total_revenue"].astype(float), rtol=0, atol=0.005)
+    assert (revenue["claims"] == with_providers["claim_count"]).all()
+
+    roi = mf_query(
+        mf_env, tmp_path / "roi.csv", ["roi", "segment_revenue", "investment"], ["provider_segment"]
+    ).set_index("provider_segment").sort_index()
+    assert list(roi.index) == list(segment_roi.index)
+    invested = segment_roi["investment"].astype(float) > 0
+    assert np.allclose(roi.loc[invested, "roi"], segment_roi.loc[invested, "roi"], rtol=0, atol=TOLERANCE)
+    assert roi.loc[~invested, "roi"].isna().all()
