@@ -184,10 +184,11 @@ def care_journey_funnel(data: ReportData) -> tuple[Figure, str]:
         ax.text(
             row.patients_entered + widest * 0.01, yi,
             f"entered {style.fmt_count(row.patients_entered)} · completed {style.fmt_count(row.patients_completed)} "
-            f"({conversion} of entrants, {cumulative} of pathway) · dropped out {style.fmt_count(row.patients_dropped_out)}",
+            f"({conversion})\n{cumulative} of the pathway completed it · "
+            f"dropped out here {style.fmt_count(row.patients_dropped_out)}",
             va="center", fontsize=8,
         )
-    ax.set_xlim(0, widest * 2.05)
+    ax.set_xlim(0, widest * 1.9)
     ax.set_yticks(y, [f"{int(o)}. {style.pretty(s, 20)}" for o, s in zip(funnel["stage_order"], funnel["stage"])])
     ax.set_xlabel("patients")
     ax.xaxis.set_major_formatter(style.COUNT_AXIS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from html import escape
 from pathlib import Path
 
@@ -112,10 +113,17 @@ def _metric(value) -> str:
     return "–" if value is None or pd.isna(value) else style.fmt_metric(float(value))
 
 
+def _prose(text: str) -> str:
+    """Escape text, showing `quoted` commands as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+
+
 def _models_section(data: ReportData) -> str:
     if data.ml is None:
-        return f'<p class="notice" id="ml-status" data-ml="missing">{escape(data.ml_missing or "")} ' \
-               "Figures of the models and the outreach lift are left out; everything else is complete.</p>"
+        return (
+            f'<p class="notice" id="ml-status" data-ml="missing">{_prose(data.ml_missing or "")} '
+            "Figures of the models and the outreach lift are left out; everything else is complete.</p>"
+        )
     header = (
         "<tr><th>model</th><th>run id</th><th>estimator</th><th>calibration</th><th>trained as of</th>"
         "<th>held-out period</th><th>held-out rows</th><th>base rate</th><th>ROC AUC</th><th>PR AUC</th>"

@@ -95,8 +95,9 @@ def save_png(fig: Figure, path: Path) -> tuple[int, int]:
     tmp = path.with_name(path.name + ".tmp")
     fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
     tmp.replace(path)
-    width, height = fig.get_size_inches()
-    return round(width * DPI), round(height * DPI)
+    with path.open("rb") as png:  # the IHDR chunk: width and height as written
+        header = png.read(24)
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
 # --- numbers -------------------------------------------------------------------------
