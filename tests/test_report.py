@@ -330,7 +330,8 @@ def test_page_loads_in_headless_chromium_without_errors(ml_report: Report, tmp_p
         pytest.skip("chromium is not installed (run `make browser`, which installs Debian's chromium with apt-get); "
                     "the page load test needs it")
     command = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
         "--dump-dom", ml_report.index.resolve().as_uri(),

@@ -31,6 +31,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-se
 h1 { margin: 0 0 .2rem; font-size: 1.8rem; }
 h2 { margin-top: 2.2rem; border-bottom: 2px solid var(--line); padding-bottom: .3rem; }
 h3 { margin: 0 0 .4rem; font-size: 1.05rem; }
+#headlines h3 { margin: 1.3rem 0 .5rem; }
 .asof { color: var(--muted); margin: 0 0 1rem; font-size: 1.05rem; }
 .asof strong { color: var(--ink); }
 nav a { margin-right: 1rem; color: var(--accent); text-decoration: none; }
@@ -38,11 +39,13 @@ nav a { margin-right: 1rem; color: var(--accent); text-decoration: none; }
 .kpi { border: 1px solid var(--line); border-radius: 6px; padding: .7rem .8rem; }
 .kpi .label { color: var(--muted); font-size: .85rem; }
 .kpi .value { font-size: 1.5rem; font-weight: 700; overflow-wrap: anywhere; }
+.kpi .value.id { font-size: .95rem; font-family: ui-monospace, monospace; font-weight: 600; }
 .kpi .detail { font-size: .85rem; }
 .kpi .source, .source { color: var(--muted); font-size: .75rem; font-family: ui-monospace, monospace; }
 table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .7rem; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.date, td.num { white-space: nowrap; }
 .notice { border-left: 4px solid var(--warn); background: #fff4ec; padding: .6rem .9rem; }
 figure { margin: 1.6rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
@@ -88,9 +91,10 @@ def _attr(value) -> str:
 
 def _kpi(h: Headline) -> str:
     detail = f'<div class="detail">{escape(h.detail)}</div>' if h.detail else ""
+    kind = "value id" if h.key.endswith("_run_id") else "value"
     return (
         f'<div class="kpi" id="kpi-{escape(h.key)}"><div class="label">{escape(h.label)}</div>'
-        f'<div class="value" data-kpi="{escape(h.key)}" data-value="{_attr(h.value)}">{escape(h.text)}</div>'
+        f'<div class="{kind}" data-kpi="{escape(h.key)}" data-value="{_attr(h.value)}">{escape(h.text)}</div>'
         f'{detail}<div class="source">{escape(h.source)}</div></div>'
     )
 
@@ -136,8 +140,8 @@ def _models_section(data: ReportData) -> str:
             f'<td>{escape(str(run["model_name"]))}</td>'
             f'<td><code data-run-id="{escape(str(run["run_id"]))}">{escape(str(run["run_id"]))}</code></td>'
             f'<td>{escape(str(run["estimator"]))}</td><td>{escape(str(run["calibration"]))}</td>'
-            f'<td>{_date(run["as_of_date"])}</td>'
-            f'<td>{_date(run["test_start"])} to {_date(run["test_end"])}</td>'
+            f'<td class="date">{_date(run["as_of_date"])}</td>'
+            f'<td class="date">{_date(run["test_start"])} to<br>{_date(run["test_end"])}</td>'
             f'<td class="num">{style.fmt_count(run["test_rows"])}</td>'
             f'<td class="num">{"–" if pd.isna(run["base_rate"]) else style.fmt_pct(float(run["base_rate"]))}</td>'
             f'<td class="num">{_metric(run["roc_auc"])}</td><td class="num">{_metric(run["pr_auc"])}</td>'
