@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import io
 from .config import CHURN, RiskBands, TrainConfig
-from .explain import occlusion_contributions, top_factors
+from .explain import candidate_factors, occlusion_contributions, top_factors
 from .features import CHURN_SPEC, add_cutoff_month, derive_churn_features
 from .modeling import TrainedModel, fit_model, risk_deciles
 from .selection import churn_time_split
@@ -100,7 +100,8 @@ def score_churn(trained: TrainedModel, scoring: pd.DataFrame, bands: RiskBands, 
     frame = add_cutoff_month(scoring).reset_index(drop=True)
     X = frame[trained.spec.columns]
     probability = trained.model.predict_proba(X)[:, 1]
-    contributions = occlusion_contributions(trained.model, X, trained.spec, trained.reference)
+    explained = candidate_factors(trained.importance, trained.spec)
+    contributions = occlusion_contributions(trained.model, X, trained.spec, trained.reference, explained)
     names, payloads = top_factors(contributions, X, k)
     ids = frame["patient_id"].astype(str).to_numpy()
     deciles = risk_deciles(probability, ids)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import io
 from .config import ENGAGEMENT, RiskBands, TrainConfig
-from .explain import occlusion_contributions, top_factors
+from .explain import candidate_factors, occlusion_contributions, top_factors
 from .features import ENGAGEMENT_SPEC, derive_engagement_features
 from .modeling import TrainedModel, fit_model, risk_deciles
 from .selection import engagement_time_split
@@ -103,7 +103,8 @@ def score_engagement(trained: TrainedModel, next_calls: pd.DataFrame, bands: Ris
     per_channel = frame.pivot(index="patient_id", columns="channel", values="probability")
     best = frame.drop_duplicates("patient_id", keep="first").reset_index(drop=True)
     X_best = best[trained.spec.columns]
-    contributions = occlusion_contributions(trained.model, X_best, trained.spec, trained.reference)
+    explained = candidate_factors(trained.importance, trained.spec)
+    contributions = occlusion_contributions(trained.model, X_best, trained.spec, trained.reference, explained)
     names, payloads = top_factors(contributions, X_best, k)
     ids = best["patient_id"].astype(str).to_numpy()
     probability = best["probability"].to_numpy(dtype=float)

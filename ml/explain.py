@@ -75,15 +75,30 @@ def logistic_coefficients(model: Any) -> pd.DataFrame | None:
     return frame.reset_index(drop=True)
 
 
-def occlusion_contributions(model: Any, X: pd.DataFrame, spec: FeatureSpec, reference: dict[str, Any]) -> pd.DataFrame:
+def candidate_factors(importance: pd.DataFrame, spec: FeatureSpec, limit: int = 12) -> list[str]:
+    """The raw columns worth explaining rows with: the `limit` most important by
+    permutation importance (a column the model barely uses cannot be a top factor, and
+    each explained column costs one prediction pass over every scored row)."""
+    ranked = importance[importance["method"] == "permutation_roc_auc"].sort_values("rank")
+    names = [f for f in ranked["feature"] if f in set(spec.columns)][:limit]
+    return names or list(spec.columns)
+
+
+def occlusion_contributions(
+    model: Any,
+    X: pd.DataFrame,
+    spec: FeatureSpec,
+    reference: dict[str, Any],
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     """Per row and raw column: P(row) - P(row with that column at its reference value).
 
     Positive means the column's actual value raises the probability. One prediction pass
-    per column, so the cost is linear in rows x columns.
+    per explained column (default: all), so the cost is linear in rows x columns.
     """
     base = model.predict_proba(X[spec.columns])[:, 1]
     contributions = {}
-    for column in spec.columns:
+    for column in columns or spec.columns:
         occluded = X[spec.columns].copy()
         value = reference.get(column)
         if column in spec.categorical:
