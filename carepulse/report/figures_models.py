@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import curves, style
@@ -44,17 +43,13 @@ def _run(data: ReportData, name: str) -> dict:
     return match.iloc[0].to_dict() if len(match) else {}
 
 
-def _empty(ax: Axes, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=9, wrap=True)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(visible=False)
+def _estimator(data: ReportData, name: str) -> str:
+    """'logistic regression' for the model's current run."""
+    return style.pretty(_run(data, name).get("estimator", "unknown estimator"), 80).lower()
 
 
 def _model_label(data: ReportData, name: str) -> str:
-    run = _run(data, name)
-    estimator = style.pretty(run.get("estimator", "?"), 80).lower()
-    return f"{name} ({estimator})"
+    return f"{name} ({_estimator(data, name)})"
 
 
 def roc_pr(data: ReportData) -> tuple[Figure, str]:
@@ -86,10 +81,11 @@ def roc_pr(data: ReportData) -> tuple[Figure, str]:
     pr_ax.set_xlabel("recall (% of positives flagged)")
     pr_ax.set_ylabel("precision (% of flagged that are positive)")
     pr_ax.set_title("Precision-recall curve (held-out)", loc="left")
-    pr_ax.legend(loc="lower left")
+    if pr_ax.get_legend_handles_labels()[0]:
+        pr_ax.legend(loc="lower left")
     missing = [n for n in MODELS if found.get(n) is None]
     if len(missing) == len(MODELS):
-        _empty(roc_ax, "no held-out predictions with both classes")
+        style.no_data(roc_ax, "no held-out predictions with both classes")
     fig.suptitle("Model discrimination on held-out data")
     caption = (
         "ROC and precision-recall curves of the current churn and engagement models on their held-out examples "
@@ -111,8 +107,8 @@ def calibration(data: ReportData) -> tuple[Figure, str]:
         c = found.get(name)
         ax.set_title(MODEL_TITLES[name], loc="left")
         if c is None:
-            _empty(ax, "no held-out predictions with both classes")
-            _empty(hist, "")
+            style.no_data(ax, "no held-out predictions with both classes")
+            style.no_data(hist, "")
             continue
         color = style.MODEL_COLORS[name]
         ax.plot([0, 1], [0, 1], color=style.GREY, linestyle=":", linewidth=1, label="perfectly calibrated")
@@ -152,9 +148,9 @@ def feature_importance(data: ReportData) -> tuple[Figure, str]:
     for ax, name in zip(axes, MODELS):
         rows = importance[importance["model_name"] == name]
         methods = [m for m in ("permutation_roc_auc", "lr_coefficient") if (rows["method"] == m).any()]
-        ax.set_title(f"{MODEL_TITLES[name]} ({_model_label(data, name).split('(', 1)[-1].rstrip(')')})", loc="left")
+        ax.set_title(f"{MODEL_TITLES[name]} ({_estimator(data, name)})", loc="left")
         if not methods:
-            _empty(ax, "no feature importance stored")
+            style.no_data(ax, "no feature importance stored")
             continue
         method = methods[0]
         methods_used.append(method)
@@ -188,8 +184,8 @@ def outreach_lift(data: ReportData) -> tuple[Figure, str]:
     fig = style.new_figure(11, 4.8)
     gains_ax, lift_ax = fig.subplots(1, 2)
     if c is None:
-        _empty(gains_ax, "no held-out engagement predictions with both outcomes")
-        _empty(lift_ax, "")
+        style.no_data(gains_ax, "no held-out engagement predictions with both outcomes")
+        style.no_data(lift_ax, "")
         return fig, "No held-out engagement predictions with both engaged and not engaged calls."
     color = style.MODEL_COLORS["engagement"]
     gains_ax.plot([0, 1], [0, 1], color=style.GREY, linestyle=":", linewidth=1, label="random order")

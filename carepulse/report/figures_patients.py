@@ -94,6 +94,16 @@ def rfm_segments(data: ReportData) -> tuple[Figure, str]:
     total_revenue = seg["revenue_usd"].sum()
     fig = style.new_figure(11, 1.4 + 0.36 * max(4, len(seg)))
     left, right = fig.subplots(1, 2, sharey=True)
+    caption = (
+        "marts.patient_rfm: patients per RFM segment (recency, frequency and monetary quintile scores mapped to a "
+        "named segment by seed rfm_segment_map) and their revenue over the rfm_window_days before the as-of date "
+        "(monetary). Sorted by segment size; both panels share the order."
+    )
+    fig.suptitle(f"RFM segments — {style.fmt_count(total_patients)} patients, as of {data.as_of_date:%Y-%m-%d}")
+    if seg.empty:
+        style.no_data(left, "no patients in marts.patient_rfm")
+        style.no_data(right, "")
+        return fig, caption
     y = np.arange(len(seg))
     labels = [style.pretty(s, 24) for s in seg["rfm_segment"]]
     bars = left.barh(y, seg["patients"], color=style.PRIMARY, height=0.65)
@@ -115,12 +125,6 @@ def rfm_segments(data: ReportData) -> tuple[Figure, str]:
     right.xaxis.set_major_formatter(style.USD_AXIS)
     right.set_title("Segment revenue", loc="left")
     right.grid(axis="y", visible=False)
-    fig.suptitle(f"RFM segments — {style.fmt_count(total_patients)} patients, as of {data.as_of_date:%Y-%m-%d}")
-    caption = (
-        "marts.patient_rfm: patients per RFM segment (recency, frequency and monetary quintile scores mapped to a "
-        "named segment by seed rfm_segment_map) and their revenue over the rfm_window_days before the as-of date "
-        "(monetary). Sorted by segment size; both panels share the order."
-    )
     return fig, caption
 
 
@@ -135,8 +139,17 @@ def cohort_retention(data: ReportData) -> tuple[Figure, str]:
     n_rows, n_cols = grid.shape
     fig = style.new_figure(11, 1.6 + 0.28 * max(6, n_rows))
     ax = fig.subplots()
+    fig.suptitle(f"Cohort retention — as of {data.as_of_date:%Y-%m-%d}")
+    caption = (
+        "marts.cohort_retention: for each enrolment month, the share of the cohort with at least one engagement "
+        f"event in each later calendar month (numbers in %). At most the latest {MAX_COHORTS} cohorts and "
+        f"{MAX_MONTHS} months are drawn; cells marked * fall in the as-of month, which is incomplete."
+    )
+    if grid.empty:
+        style.no_data(ax, "no enrolment cohorts in marts.cohort_retention")
+        return fig, caption
     image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap=style.HEATMAP_CMAP, vmin=0,
-                      vmax=max(0.05, float(np.nanmax(grid.to_numpy(dtype=float))) if n_rows else 1.0),
+                      vmax=max(0.05, float(np.nanmax(grid.to_numpy(dtype=float)))),
                       interpolation="nearest")
     ax.grid(visible=False)
     ax.spines[:].set_visible(False)
@@ -160,12 +173,6 @@ def cohort_retention(data: ReportData) -> tuple[Figure, str]:
     shown = f"latest {n_rows} cohorts" if len(data.cohorts["enrolment_month"].unique()) > n_rows else f"{n_rows} cohorts"
     ax.set_title(f"Monthly retention by enrolment cohort ({shown}; * = month observed only to the as-of date)",
                  loc="left", fontsize=9, fontweight="normal")
-    fig.suptitle(f"Cohort retention — as of {data.as_of_date:%Y-%m-%d}")
-    caption = (
-        "marts.cohort_retention: for each enrolment month, the share of the cohort with at least one engagement "
-        f"event in each later calendar month (numbers in %). At most the latest {MAX_COHORTS} cohorts and "
-        f"{MAX_MONTHS} months are drawn; cells marked * fall in the as-of month, which is incomplete."
-    )
     return fig, caption
 
 
@@ -174,6 +181,16 @@ def care_journey_funnel(data: ReportData) -> tuple[Figure, str]:
     pathway = int(funnel["pathway_patients"].max()) if len(funnel) else 0
     fig = style.new_figure(11, 1.8 + 0.55 * max(3, len(funnel)))
     ax = fig.subplots()
+    caption = (
+        "marts.care_journey_funnel, stages in pathway order (seed care_journey_stage_order): patients who entered and "
+        "completed each stage, with the stage's conversion (completed / entered); the share of everyone on the "
+        "pathway who completed it; and patients whose journey dropped out at that stage (no progress for more than "
+        "dropout_after_days)."
+    )
+    fig.suptitle(f"Care journey funnel — {style.fmt_count(pathway)} patients on the pathway, as of {data.as_of_date:%Y-%m-%d}")
+    if funnel.empty or pathway == 0:
+        style.no_data(ax, "no patient entered the care pathway")
+        return fig, caption
     y = np.arange(len(funnel))
     ax.barh(y, funnel["patients_entered"], color=style.MUTED, height=0.7, label="entered the stage")
     ax.barh(y, funnel["patients_completed"], color=style.PRIMARY, height=0.42, label="completed the stage")
@@ -194,10 +211,4 @@ def care_journey_funnel(data: ReportData) -> tuple[Figure, str]:
     ax.xaxis.set_major_formatter(style.COUNT_AXIS)
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
-    fig.suptitle(f"Care journey funnel — {style.fmt_count(pathway)} patients on the pathway, as of {data.as_of_date:%Y-%m-%d}")
-    caption = (
-        "marts.care_journey_funnel, stages in pathway order (seed care_journey_stage_order): patients who entered and "
-        "completed each stage; conversion of the stage's entrants and of everyone who entered the pathway, and "
-        "patients whose journey dropped out at that stage (no progress for more than dropout_after_days)."
-    )
     return fig, caption

@@ -100,6 +100,14 @@ def save_png(fig: Figure, path: Path) -> tuple[int, int]:
     return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
 
 
+def no_data(ax, message: str) -> None:
+    """An axes that says why it is empty instead of drawing an empty frame."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=9, color=INK)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(visible=False)
+
+
 # --- numbers -------------------------------------------------------------------------
 
 
