@@ -105,9 +105,13 @@ def churn_oracle(
             group["observable_oracle"] = np.concatenate(
                 [  # in chunks: the day matrices are rows x days
                     observable_churn_oracle(
-                        truth, chunk["patient_id"], chunk["days_inactive"], cutoff_date, horizon_days
+                        truth,
+                        group["patient_id"].iloc[start : start + 50_000],
+                        group["days_inactive"].iloc[start : start + 50_000],
+                        cutoff_date,
+                        horizon_days,
                     )
-                    for chunk in np.array_split(group, max(1, len(group) // 50_000 + 1))
+                    for start in range(0, len(group), 50_000)
                 ]
             )
         parts.append(group)
