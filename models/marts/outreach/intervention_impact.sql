@@ -11,12 +11,25 @@
       revenue retained            the same, weighted by each patient's value (RFM monetary,
                                   i.e. a year of revenue kept)
       cost                        patients contacted x contact cost; net = retained - cost.
-    Churn rates are over the scored patients, within the churn horizon. -#}
+    Churn rates are over the scored patients, within the churn horizon. The overall rates
+    follow the study's framing: share of all patients churned at the end of the horizon,
+    i.e. (already churned + expected new churners) / all patients (patient_churn). -#}
 {%- set top_n = var('intervention_top_n') -%}
 {%- set save_rate = var('outreach_save_rate') -%}
 {%- set contact_cost = var('outreach_contact_cost') -%}
 with worklist as (
     select * from {{ ref('outreach_priority') }}
+),
+
+patient_churn as (
+    select * from {{ ref('patient_churn') }}
+),
+
+all_patients as (
+    select
+        count(*) as total_patients,
+        sum(case when is_churned then 1 else 0 end) as churned_patients
+    from patient_churn
 ),
 
 population as (
@@ -52,9 +65,12 @@ projected as (
         coalesce(contacted.expected_engaged, 0) as expected_engaged,
         coalesce(contacted.churners_avoided, 0) as churners_avoided,
         coalesce(contacted.revenue_retained, 0) as revenue_retained,
-        coalesce(contacted.patients_contacted, 0) * {{ contact_cost }} as outreach_cost
+        coalesce(contacted.patients_contacted, 0) * {{ contact_cost }} as outreach_cost,
+        all_patients.total_patients,
+        all_patients.churned_patients
     from population
     cross join contacted
+    cross join all_patients
 ),
 
 final as (
@@ -76,6 +92,16 @@ final as (
             as churn_rate_with_outreach,
         cast(churners_avoided / nullif(expected_churners, 0) as {{ carepulse.type_double() }})
             as churn_reduction_share,
+        cast(total_patients as {{ dbt.type_bigint() }}) as total_patients,
+        cast(churned_patients as {{ dbt.type_bigint() }}) as churned_patients,
+        cast(
+            (churned_patients + expected_churners) / nullif(total_patients, 0)
+            as {{ carepulse.type_double() }}
+        ) as overall_churn_rate_without_outreach,
+        cast(
+            (churned_patients + expected_churners - churners_avoided) / nullif(total_patients, 0)
+            as {{ carepulse.type_double() }}
+        ) as overall_churn_rate_with_outreach,
         cast(revenue_at_risk as {{ carepulse.type_double() }}) as revenue_at_risk,
         cast(revenue_retained as {{ carepulse.type_double() }}) as revenue_retained,
         cast(outreach_cost as {{ carepulse.type_double() }}) as outreach_cost,
