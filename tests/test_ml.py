@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,7 +28,13 @@ from conftest import PROJECT_DIR, query, run_dbt
 
 from ml import writeback
 from ml.config import CANDIDATES, TrainConfig
-from ml.features import CHURN_SPEC, add_cutoff_month, derive_churn_features, derive_engagement_features
+from ml.features import (
+    CHURN_SPEC,
+    ENGAGEMENT_SPEC,
+    FeatureSpec,
+    derive_churn_features,
+    derive_engagement_features,
+)
 from ml.metrics import base_rate_brier, classification_metrics, lift_top_decile
 from ml.modeling import risk_deciles
 from ml.selection import CandidateResult, churn_time_split, select_candidate
@@ -173,20 +178,26 @@ def test_churn_time_split_closes_training_labels_before_the_test_cutoff() -> Non
         churn_time_split(months[-3:], HORIZON)
 
 
-def test_derived_features_are_row_wise() -> None:
-    """A row's derived features must not depend on the other rows (no cross-row peeking):
-    deriving the whole frame equals deriving each row alone."""
-    rng = np.random.default_rng(1)
-    n = 40
-    frame = pd.DataFrame({c: rng.integers(0, 200, n).astype(float) for c in CHURN_SPEC.numeric if c != "cutoff_month"})
-    for column in CHURN_SPEC.categorical:
+def _random_rows(spec: FeatureSpec, n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({c: rng.integers(0, 200, n).astype(float) for c in spec.numeric})
+    for column in spec.categorical:
         frame[column] = rng.choice(["a", "b", None], n)
-    frame.loc[::7, "days_since_last_call"] = np.nan
-    frame["cutoff_date"] = pd.Timestamp("2025-01-31")
-    frame = add_cutoff_month(frame)
-    whole = derive_churn_features(frame[CHURN_SPEC.columns])
-    alone = pd.concat([derive_churn_features(frame[CHURN_SPEC.columns].iloc[[i]]) for i in range(n)])
+    frame.loc[::7, spec.numeric[-1]] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("spec", "derive"), [(CHURN_SPEC, derive_churn_features), (ENGAGEMENT_SPEC, derive_engagement_features)]
+)
+def test_derived_features_are_row_wise(spec: FeatureSpec, derive: Any) -> None:
+    """A row's derived features must not depend on the other rows (no cross-row peeking,
+    e.g. a median over the batch): deriving the whole frame equals deriving each row alone."""
+    frame = _random_rows(spec, 30, seed=1)
+    whole = derive(frame[spec.columns])
+    alone = pd.concat([derive(frame[spec.columns].iloc[[i]]) for i in range(len(frame))])
     pd.testing.assert_frame_equal(whole, alone)
+    assert whole.notna().all().all()  # nulls are resolved row by row, never left to the estimator
 
 
 def test_risk_deciles_put_the_highest_probabilities_in_decile_10() -> None:
