@@ -57,9 +57,10 @@ class TrainConfig:
     rf_rows_per_tree: int = 30_000
     hgb_max_iter: int = 300
     hgb_learning_rate: float = 0.06
-    #: Threads for estimators and BLAS/OpenMP. 1 by default: the machine is shared, and
-    #: OpenMP spinning on busy cores is slower than one thread.
-    n_jobs: int = 1
+    #: Threads for estimators and BLAS/OpenMP: CAREPULSE_ML_THREADS, default 1 (a shared
+    #: machine; OpenMP spinning on busy cores is slower than one thread). Results do not
+    #: depend on it.
+    n_jobs: int = field(default_factory=lambda: max(1, int(os.environ.get("CAREPULSE_ML_THREADS", "1"))))
     #: Permutation importance repeats on the held-out set.
     importance_repeats: int = 3
     #: Per-row top factors reported with each prediction.
