@@ -58,8 +58,8 @@ class TrainConfig:
     hgb_max_iter: int = 300
     hgb_learning_rate: float = 0.06
     #: Threads for estimators and BLAS/OpenMP: CAREPULSE_ML_THREADS, default 1 (a shared
-    #: machine; OpenMP spinning on busy cores is slower than one thread). Results do not
-    #: depend on it.
+    #: machine; OpenMP spinning on busy cores is slower than one thread). Keep it fixed
+    #: between runs that must match bit for bit (BLAS sums in thread order).
     n_jobs: int = field(default_factory=lambda: max(1, int(os.environ.get("CAREPULSE_ML_THREADS", "1"))))
     #: Permutation importance repeats on the held-out set.
     importance_repeats: int = 3
