@@ -214,7 +214,8 @@ def outreach_lift(data: ReportData) -> tuple[Figure, str]:
         found = curves.captured_at(c.gains_x, c.gains_y, hi) - curves.captured_at(c.gains_x, c.gains_y, lo)
         rates.append(found * 10)  # share of positives in the decile / 10% = lift
     bars = lift_ax.bar(deciles, rates, color=[color if r >= 1 else style.MUTED for r in rates], width=0.7)
-    lift_ax.bar_label(bars, labels=[f"{r:.1f}×" for r in rates], padding=2, fontsize=8)
+    lift_ax.bar_label(bars, labels=[f"{r:.1f}×" for r in rates], padding=2, fontsize=8,
+                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     lift_ax.axhline(1.0, color=style.INK, linestyle="--", linewidth=1, label="random (1×)")
     lift_ax.set_xticks(deciles, [f"{(d - 1) * 10}–{d * 10}%" for d in deciles], rotation=35, ha="right")
     lift_ax.set_xlabel("decile of calls by predicted P(engaged), best first")
