@@ -273,9 +273,24 @@ def _expected_from_ml(db: Path) -> dict[str, object]:
     reached = np.arange(len(calls) + 1) / len(calls)
     for share in (10, 20, 30):
         expected[f"engaged_reached_top_{share}pct"] = float(np.interp(share / 100, reached, found))
-    impact = query(db, "select churn_rate_without_outreach, churn_rate_with_outreach from marts.intervention_impact")
-    expected["projected_churn_without_outreach"] = impact.iloc[0, 0]
-    expected["projected_churn_with_outreach"] = impact.iloc[0, 1]
+    # Projection: churned now plus expected churners of the worklist (without outreach), minus
+    # those the top-N outreach saves (P(churn) x P(engage) x save rate), over all patients.
+    projection = query(
+        db,
+        """
+        with plan as (select top_n, save_rate from marts.intervention_impact)
+        select
+            (select count(*) from marts.patient_churn where is_churned) as churned,
+            (select count(*) from marts.patient_churn) as patients,
+            (select sum(churn_probability) from marts.outreach_priority) as expected_churners,
+            (select sum(churn_probability * engage_probability * plan.save_rate) from marts.outreach_priority
+             where priority_rank <= plan.top_n) as avoided
+        from plan
+        """,
+    ).iloc[0]
+    without = (projection.churned + projection.expected_churners) / projection.patients
+    expected["projected_churn_without_outreach"] = without
+    expected["projected_churn_with_outreach"] = without - projection.avoided / projection.patients
     return expected
 
 

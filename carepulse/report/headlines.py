@@ -206,6 +206,38 @@ def engagement_lift(data: ReportData) -> dict[float, float]:
     return {share: curves.captured_at(x, y, share) for share in LIFT_SHARES}
 
 
+def _impact(impact: dict) -> list[Headline]:
+    """The retention study's projection from marts.intervention_impact: churn of all patients at
+    the end of the horizon (churned now + expected churners) without and with the outreach;
+    older warehouses without those columns give the rate over the scored patients."""
+    source = "marts.intervention_impact"
+    contacted = (
+        f"top {style.fmt_count(impact['patients_contacted'])} of outreach_priority contacted, "
+        f"save rate {style.fmt_pct(float(impact['save_rate']), 0)}"
+    )
+    if impact.get("overall_churn_rate_without_outreach") is not None:
+        without = float(impact["overall_churn_rate_without_outreach"])
+        with_outreach = float(impact["overall_churn_rate_with_outreach"])
+        population = (
+            f"{style.fmt_count(impact['churned_patients'])} churned now + expected churners of "
+            f"{style.fmt_count(impact['scored_patients'])} active, over {style.fmt_count(impact['total_patients'])} patients"
+        )
+        labels = ("Projected churn, no outreach (all patients)", "Projected churn with outreach (all patients)")
+    elif impact.get("churn_rate_without_outreach") is not None:
+        without = float(impact["churn_rate_without_outreach"])
+        with_outreach = float(impact["churn_rate_with_outreach"])
+        population = f"{style.fmt_count(impact['scored_patients'])} active patients scored"
+        labels = ("Projected churn of active patients, no outreach", "Projected churn of active patients with outreach")
+    else:
+        return []
+    return [
+        Headline("projected_churn_without_outreach", "models", labels[0], without, style.fmt_pct(without), source,
+                 population),
+        Headline("projected_churn_with_outreach", "models", labels[1], with_outreach, style.fmt_pct(with_outreach),
+                 source, contacted),
+    ]
+
+
 def models(data: ReportData) -> list[Headline]:
     if data.ml is None:
         return []
@@ -238,24 +270,8 @@ def models(data: ReportData) -> list[Headline]:
             )
         )
     impact = data.ml.impact
-    if impact and impact.get("churn_rate_without_outreach") is not None:
-        out.append(
-            Headline(
-                "projected_churn_without_outreach", "models", "Projected churn without outreach",
-                float(impact["churn_rate_without_outreach"]), style.fmt_pct(float(impact["churn_rate_without_outreach"])),
-                "marts.intervention_impact",
-                f"{style.fmt_count(impact['scored_patients'])} active patients scored",
-            )
-        )
-        out.append(
-            Headline(
-                "projected_churn_with_outreach", "models", "Projected churn with outreach to the worklist",
-                float(impact["churn_rate_with_outreach"]), style.fmt_pct(float(impact["churn_rate_with_outreach"])),
-                "marts.intervention_impact",
-                f"top {style.fmt_count(impact['patients_contacted'])} of outreach_priority contacted, "
-                f"save rate {style.fmt_pct(float(impact['save_rate']), 0)}",
-            )
-        )
+    if impact:
+        out += _impact(impact)
     return out
 
 
