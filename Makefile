@@ -23,7 +23,7 @@ run: $(STAMP)
 
 # Everything CI checks: pytest (which drives real dbt on generated data) and sqlfluff.
 test: $(STAMP) browser
-	$(BIN)/sqlfluff lint models analyses macros tests --disable-progress-bar
+	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 	$(BIN)/python -m pytest -q
 
 # Headless Chromium (Debian package) for the report's page test; never fails: without it
@@ -32,7 +32,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium unavailable: the browser test will be skipped"
 
 lint: $(STAMP)
-	$(BIN)/sqlfluff lint models analyses macros tests --disable-progress-bar
+	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 
 bench: $(STAMP)
 	$(BIN)/carepulse bench --scale $${SCALE:-1}
