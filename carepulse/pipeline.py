@@ -88,6 +88,18 @@ def _timed(result: BuildResult, name: str, step: Callable[[], object]) -> None:
     result.steps.append(name)
 
 
+def _ml_step(name: str, step: Callable[[], object]) -> Callable[[], object]:
+    """The ML step's own errors (too little history, no warehouse) as one plain StepFailed line."""
+
+    def run() -> object:
+        try:
+            return step()
+        except (ValueError, RuntimeError, FileNotFoundError) as error:
+            raise StepFailed(f"{name}: {error}") from error
+
+    return run
+
+
 def model_dir(settings: Settings) -> Path:
     return Path(os.environ.get("CAREPULSE_MODEL_DIR", settings.db_path.parent / "models"))
 
@@ -119,8 +131,8 @@ def build(settings: Settings, options: BuildOptions) -> BuildResult:
             from ml.train import train
 
             models = model_dir(settings)
-            _timed(result, "ml train", lambda: train(building, models))
-            _timed(result, "ml score", lambda: score(building, models))
+            _timed(result, "ml train", _ml_step("ml train", lambda: train(building, models)))
+            _timed(result, "ml score", _ml_step("ml score", lambda: score(building, models)))
             if _has_post_ml_selector():
                 _timed(result, "dbt build post-ML models",
                        lambda: run_dbt([*dbt_build, "--selector", "post_ml"], settings, db_path=building))
