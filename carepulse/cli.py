@@ -13,6 +13,7 @@ from pathlib import Path
 
 from carepulse.config import Settings
 from carepulse.dbt_runner import StepFailed
+from carepulse.pipeline import DEMO_SCALE, DEMO_SEED
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -74,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     gen = commands.add_parser("generate", help="write seeded synthetic raw input files")
-    gen.add_argument("--scale", type=float, default=0.1, help="1 = 100k patients, 5M events (default 0.1)")
-    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--scale", type=float, default=DEMO_SCALE, help=f"1 = 100k patients, 5M events (default {DEMO_SCALE})")
+    gen.add_argument("--seed", type=int, default=DEMO_SEED)
     gen.add_argument("--out", help="raw folder (default CAREPULSE_RAW_DIR or data/raw)")
     gen.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of injected bad rows per table")
@@ -84,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     bld = commands.add_parser("build", help="demo data if needed, dbt build, ML, post-ML models, report")
     bld.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     bld.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    bld.add_argument("--demo-scale", type=float, default=0.1, help="scale of demo data when the raw folder is empty")
-    bld.add_argument("--seed", type=int, default=42)
+    bld.add_argument("--demo-scale", type=float, default=DEMO_SCALE, help="scale of demo data when the raw folder is empty")
+    bld.add_argument("--seed", type=int, default=DEMO_SEED)
     bld.add_argument("--no-ml", action="store_true", help="skip training, scoring and post-ML models")
     bld.add_argument("--no-report", action="store_true", help="skip the report")
     bld.set_defaults(func=_cmd_build)

@@ -1,9 +1,6 @@
 {#- Every row that failed a rule, from all raw tables: what, why, and the raw record
     (direct identifiers are never part of it; staging drops them first). -#}
-{%- set checked_tables = [
-    'patients', 'engagement_events', 'care_journey_stages',
-    'outreach_calls', 'providers', 'claims',
-] -%}
+{%- set checked_tables = carepulse.raw_tables() | map(attribute=1) | list -%}
 with
 
 {% for table in checked_tables %}

@@ -1,9 +1,5 @@
 {#- Per raw table: rows read from the file = rows accepted + rows quarantined. -#}
-{%- set sources = [
-    ('platform', 'patients'), ('platform', 'engagement_events'),
-    ('platform', 'care_journey_stages'), ('platform', 'outreach_calls'),
-    ('claims', 'providers'), ('claims', 'claims'),
-] -%}
+{%- set sources = carepulse.raw_tables() -%}
 with
 
 {% for source_name, table in sources %}
