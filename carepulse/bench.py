@@ -22,6 +22,7 @@ import duckdb
 
 from carepulse.config import PROJECT_DIR
 from carepulse.dbt_runner import StepFailed, dbt_executable
+from carepulse.oracle import oracle_comparison
 
 
 def _measured(name: str, command: list[str], env: dict[str, str], work: Path) -> dict[str, Any]:
@@ -95,25 +96,19 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
         "dbt_build", [dbt_executable(), "build", "--target-path", str(target), "--log-path", str(work / "logs")], env, work
     )
     figures["dbt_seconds_by_family"] = _family_from_manifest(target)
-    if with_ml and (PROJECT_DIR / "ml" / "train.py").exists():
+    if with_ml:
         models = work / "models"
         ml_args = ["--db", str(db), "--model-dir", str(models)]
         steps["ml_train"] = _measured("ml_train", [sys.executable, "-m", "ml", "train", *ml_args], env, work)
         steps["ml_score"] = _measured("ml_score", [sys.executable, "-m", "ml", "score", *ml_args], env, work)
-        if (PROJECT_DIR / "selectors.yml").exists():
-            steps["dbt_post_ml"] = _measured(
-                "dbt_post_ml",
-                [dbt_executable(), "build", "--selector", "post_ml", "--target-path", str(target), "--log-path",
-                 str(work / "logs")],
-                env,
-                work,
-            )
-        try:
-            from ml.evaluate import oracle_comparison
-
-            figures["model_quality"] = oracle_comparison(db, work / "ground_truth")
-        except ImportError:
-            figures["model_quality"] = "ml.evaluate not available"
+        steps["dbt_post_ml"] = _measured(
+            "dbt_post_ml",
+            [dbt_executable(), "build", "--selector", "post_ml", "--target-path", str(target), "--log-path",
+             str(work / "logs")],
+            env,
+            work,
+        )
+        figures["model_quality"] = oracle_comparison(db, work / "ground_truth")
     figures["rows"] = _row_counts(db)
     figures["warehouse_mb"] = round(db.stat().st_size / 2**20, 1)
     path = out_dir / f"bench-scale-{scale:g}.json"

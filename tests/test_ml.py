@@ -387,7 +387,7 @@ def test_train_refuses_an_as_of_after_the_warehouse(ml_runs: MLRuns, tmp_path: P
 
 
 def test_models_beat_the_base_rate_and_approach_the_oracle(ml_runs: MLRuns) -> None:
-    from ml.evaluate import oracle_comparison
+    from carepulse.oracle import oracle_comparison
 
     runs = query(ml_runs.db, "select * from ml.model_runs_current").set_index("model_name")
     holdout = query(ml_runs.db, "select * from ml.holdout_predictions_current where model_name = 'churn'")

@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from .pipeline import GenerateResult, generate
 from .providers import is_valid_npi, npi_check_digit
-from .truth import oracle_churn_probability
+from .truth import observable_churn_probability, oracle_churn_probability
 
-__all__ = ["GenerateResult", "generate", "is_valid_npi", "npi_check_digit", "oracle_churn_probability"]
+__all__ = [
+    "GenerateResult",
+    "generate",
+    "is_valid_npi",
+    "npi_check_digit",
+    "observable_churn_probability",
+    "oracle_churn_probability",
+]

@@ -184,6 +184,49 @@ def oracle_churn_probability(
     return pd.Series(np.clip(p, 0.0, 1.0), index=truth_df["patient_id"].to_numpy(), name="oracle_churn_probability")
 
 
+def observable_churn_probability(
+    truth_df: pd.DataFrame, patient_ids: pd.Series, days_inactive: pd.Series, cutoff: date, horizon_days: int = 90
+) -> np.ndarray:
+    """P(churn label) from the true latent parameters and the observed silence only.
+
+    The ceiling for any model of observed activity: P(already churned | no event since the
+    last one) by Bayes over the silent days, with the generator's hazard and daily event
+    rates; then P(label) = P(already) + (1 - P(already)) x P(silent horizon | alive at cutoff).
+    Unlike oracle_churn_probability(last_event_at=...), it takes the silence as the
+    warehouse measured it (days_inactive at the cutoff), so a benchmark can compare on
+    exactly the model's held-out rows. Aligned with patient_ids; rows x silent-days memory,
+    so callers chunk large inputs.
+    """
+    rows = truth_df.set_index("patient_id").loc[patient_ids.to_numpy()]
+    window = Window(pd.Timestamp(truth_df["as_of_date"].iloc[0]).date())
+    start = pd.Timestamp(window.start_date)
+    enroll_s = (pd.to_datetime(rows["enrolled_at"]) - start).dt.total_seconds().to_numpy()[:, None]
+    h0 = rows["churn_hazard_monthly"].to_numpy(float)[:, None]
+    growth = rows["hazard_growth_monthly"].to_numpy(float)[:, None]
+    level = rows["engagement_level"].to_numpy(float)[:, None]
+    decay = rows["engagement_decay_monthly"].to_numpy(float)[:, None]
+    silence = days_inactive.to_numpy(dtype=int)[:, None]
+    k_day = window.day_of(cutoff)
+    width = int(max(silence.max(initial=0), 1))
+    offsets = np.arange(1, width + 1)[None, :]  # silent day j = last event day + offset
+    in_silence = offsets <= silence
+    days = k_day - silence + offsets
+    month_s = SECONDS_PER_DAY * params.DAYS_PER_MONTH
+    start_s = (k_day - silence + 1) * SECONDS_PER_DAY
+    bounds_from = survival(h0, growth, (start_s - enroll_s) / month_s)
+    day_start = survival(h0, growth, (days * SECONDS_PER_DAY - enroll_s) / month_s) / bounds_from
+    day_end = survival(h0, growth, ((days + 1) * SECONDS_PER_DAY - enroll_s) / month_s) / bounds_from
+    rates = np.where(in_silence, daily_event_rate(window, np.clip(days, 0, None), enroll_s, level, decay), 0.0)
+    silent_before = np.exp(-(np.cumsum(rates, axis=1) - rates))
+    churned_silent = np.where(in_silence, (day_start - day_end) * silent_before, 0.0).sum(axis=1)
+    alive_end = survival(h0, growth, (((k_day + 1) * SECONDS_PER_DAY) - enroll_s) / month_s)[:, 0] / bounds_from[:, 0]
+    alive_silent = alive_end * np.exp(-rates.sum(axis=1))
+    already = np.where(silence[:, 0] > 0, churned_silent / np.maximum(churned_silent + alive_silent, 1e-300), 0.0)
+    alive_truth = truth_df.assign(churn_at=pd.NaT)
+    if_alive = oracle_churn_probability(alive_truth, cutoff, horizon_days).reindex(patient_ids.to_numpy()).to_numpy()
+    return already + (1 - already) * if_alive
+
+
 def factor_weights(realised: dict[str, Any]) -> dict[str, Any]:
     """factor_weights.json: every constant of params plus what this run realised."""
     return {

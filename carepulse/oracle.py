@@ -1,0 +1,122 @@
+"""The models against the generator's ground truth: how close do they get to perfect?
+
+Why an oracle: a held-out ROC AUC of 0.9 means little on its own; on synthetic data the
+generator knows each example's true probability, and the AUC of those true probabilities
+on the same held-out examples is the best any model could reach.
+
+For churn the generator's oracle also knows the latent churn time: a patient who churned
+a week before the cutoff is still "active" by the 90-day rule, and only the oracle knows
+for sure that no event will come. So a second reference is reported, the observable
+oracle (the generator's `observable_churn_probability`): the Bayes posterior from the
+true latent parameters and what a model can see, the silence since the last event.
+
+Why here and not in `ml`: the ML step must run on real data, where no generator exists;
+comparing with ground truth is the benchmark's and the tests' business. This module reads
+the ML tables and the generator's public API; `ml` never imports the generator.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from carepulse.generate import observable_churn_probability, oracle_churn_probability
+from ml.config import CHURN, ENGAGEMENT
+from ml.io import CUTOFFS, FEATURES, connect
+
+#: Rows per observable-oracle chunk: its day matrices are rows x silent days.
+_CHUNK = 50_000
+
+
+def _auc(labels: pd.Series, scores: pd.Series) -> float:
+    y = labels.astype(int)
+    return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def churn_oracle(
+    holdout: pd.DataFrame, truth: pd.DataFrame, horizon_days: int, silence: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Model vs oracle ROC AUC on the churn held-out examples (one cutoff).
+
+    silence: patient_id, days_inactive at the cutoff; when given, the observable oracle
+    is reported too.
+    """
+    rows = holdout[holdout["model_name"] == CHURN].copy()
+    out: dict[str, Any] = {}
+    parts = []
+    for cutoff, group in rows.groupby("example_date"):
+        cutoff_date: date = pd.Timestamp(cutoff).date()
+        oracle = oracle_churn_probability(truth, cutoff_date, horizon_days)
+        group = group.assign(oracle=group["patient_id"].map(oracle))
+        if silence is not None:
+            group = group.merge(silence, on="patient_id", how="left")
+            group["observable_oracle"] = np.concatenate(
+                [
+                    observable_churn_probability(
+                        truth,
+                        group["patient_id"].iloc[start : start + _CHUNK],
+                        group["days_inactive"].iloc[start : start + _CHUNK],
+                        cutoff_date,
+                        horizon_days,
+                    )
+                    for start in range(0, len(group), _CHUNK)
+                ]
+            )
+        parts.append(group)
+        out["cutoff"] = cutoff_date
+    joined = pd.concat(parts, ignore_index=True).dropna(subset=["oracle"])
+    out.update(
+        examples=len(joined),
+        base_rate=float(joined["label"].mean()),
+        model_roc_auc=_auc(joined["label"], joined["probability"]),
+        oracle_roc_auc=_auc(joined["label"], joined["oracle"]),
+    )
+    out["gap"] = out["oracle_roc_auc"] - out["model_roc_auc"]
+    if silence is not None:
+        out["observable_oracle_roc_auc"] = _auc(joined["label"], joined["observable_oracle"])
+        out["gap_to_observable"] = out["observable_oracle_roc_auc"] - out["model_roc_auc"]
+    return out
+
+
+def engagement_oracle(holdout: pd.DataFrame, call_truth: pd.DataFrame) -> dict[str, Any]:
+    """Model vs oracle ROC AUC on the held-out calls (truth: each call's engage probability)."""
+    rows = holdout[holdout["model_name"] == ENGAGEMENT]
+    joined = rows.merge(call_truth[["call_id", "engage_probability"]], left_on="example_id", right_on="call_id")
+    out = {
+        "examples": len(joined),
+        "base_rate": float(joined["label"].mean()) if len(joined) else float("nan"),
+        "model_roc_auc": _auc(joined["label"], joined["probability"]),
+        "oracle_roc_auc": _auc(joined["label"], joined["engage_probability"]),
+    }
+    out["gap"] = out["oracle_roc_auc"] - out["model_roc_auc"]
+    return out
+
+
+def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
+    """Held-out ROC AUC of the current churn and engagement models next to the oracle's.
+
+    truth_dir is the generator's ground_truth folder (patient_truth.parquet,
+    call_truth.parquet). Both AUCs are computed on exactly the same held-out examples.
+    """
+    with connect(Path(db_path)) as con:
+        holdout = con.execute("select * from ml.holdout_predictions_current").fetchdf()
+        runs = con.execute("select * from ml.model_runs_current").fetchdf()
+    run = runs.set_index("model_name")
+    test_cutoff = pd.Timestamp(run.loc[CHURN, "test_start"]).date()
+    with connect(Path(db_path)) as con:
+        horizon_days = int(con.execute(f"select max(label_window_days) from {CUTOFFS}").fetchone()[0])
+        silence = con.execute(
+            f"select patient_id, days_inactive from {FEATURES} where cutoff_date = ?", [test_cutoff]
+        ).fetchdf()
+    truth = pd.read_parquet(Path(truth_dir) / "patient_truth.parquet")
+    call_truth = pd.read_parquet(Path(truth_dir) / "call_truth.parquet")
+    return {
+        "run_id": str(run.loc[CHURN, "run_id"]),
+        CHURN: {"estimator": str(run.loc[CHURN, "estimator"]), **churn_oracle(holdout, truth, horizon_days, silence)},
+        ENGAGEMENT: {"estimator": str(run.loc[ENGAGEMENT, "estimator"]), **engagement_oracle(holdout, call_truth)},
+    }
