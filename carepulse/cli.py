@@ -11,15 +11,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from carepulse.config import Settings
+from carepulse.config import Settings, SettingsError
 from carepulse.dbt_runner import StepFailed
 from carepulse.pipeline import DEMO_SCALE, DEMO_SEED
+
+#: Settings every subcommand may override on the command line (dest name = Settings field).
+_SETTING_FLAGS: dict[str, str] = {
+    "raw_dir": "raw folder (default CAREPULSE_RAW_DIR or data/raw)",
+    "db_path": "warehouse file (default CAREPULSE_DB or warehouse/carepulse.duckdb)",
+    "model_dir": "model files (default CAREPULSE_MODEL_DIR or <warehouse folder>/models)",
+    "report_dir": "report folder (default CAREPULSE_REPORT_DIR or <warehouse folder>/reports)",
+    "temp_dir": "DuckDB spill folder (default CAREPULSE_TEMP_DIR or DuckDB's own)",
+    "as_of": "analysis date YYYY-MM-DD (default CAREPULSE_AS_OF or the latest activity date)",
+    "memory_limit": "DuckDB memory limit (default CAREPULSE_MEMORY_LIMIT or 4GB)",
+    "threads": "dbt threads (default CAREPULSE_THREADS or 2)",
+    "ml_threads": "ML threads (default CAREPULSE_ML_THREADS or 1)",
+}
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, *names: str) -> None:
+    for name in names:
+        flag = "--db" if name == "db_path" else "--" + name.replace("_", "-")
+        parser.add_argument(flag, dest=name, default=None, help=_SETTING_FLAGS[name])
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The one Settings of this command: environment, then the flags it was given."""
+    return Settings.from_env(**{name: getattr(args, name) for name in _SETTING_FLAGS if hasattr(args, name)})
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from carepulse.generate import generate
 
-    out = Path(args.out) if args.out else Settings.from_env().raw_dir
+    out = Path(args.out) if args.out else _settings(args).raw_dir
     result = generate(scale=args.scale, seed=args.seed, out=out, fmt=args.format, dirty_rate=args.dirty_rate)
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.row_counts.items())
     print(f"carepulse: wrote {out} ({counts}) in {result.seconds:.1f}s; ground truth in {result.truth_dir}")
@@ -36,8 +60,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         with_ml=not args.no_ml,
         with_report=not args.no_report,
         full_refresh=args.full_refresh,
+        wait=args.wait,
     )
-    result = build(Settings.from_env(), options)
+    result = build(_settings(args), options)
     if not result.skipped:
         timings = ", ".join(f"{name}: {seconds}s" for name, seconds in result.seconds.items())
         print(f"carepulse: build finished ({timings})")
@@ -53,10 +78,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from carepulse.report import render_report
+    from carepulse.report import WarehouseNotReady, render_report
 
-    settings = Settings.from_env()
-    index = render_report(settings.db_path, Path(args.out_dir))
+    settings = _settings(args)
+    try:
+        index = render_report(settings.db_path, settings.report_dir)
+    except WarehouseNotReady as error:
+        raise StepFailed(str(error)) from None
     print(f"carepulse: report written to {index}")
     return 0
 
@@ -64,9 +92,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from carepulse.export import export_tables
 
-    settings = Settings.from_env()
-    written = export_tables(settings.db_path, Path(args.out_dir), args.format)
-    print(f"carepulse: exported {len(written)} tables to {args.out_dir}")
+    settings = _settings(args)
+    out_dir = Path(args.out_dir) if args.out_dir else settings.db_path.parent / "exports"
+    written = export_tables(settings.db_path, out_dir, args.format)
+    print(f"carepulse: exported {len(written)} tables to {out_dir}")
     return 0
 
 
@@ -77,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="write seeded synthetic raw input files")
     gen.add_argument("--scale", type=float, default=DEMO_SCALE, help=f"1 = 100k patients, 5M events (default {DEMO_SCALE})")
     gen.add_argument("--seed", type=int, default=DEMO_SEED)
-    gen.add_argument("--out", help="raw folder (default CAREPULSE_RAW_DIR or data/raw)")
+    gen.add_argument("--out", help=_SETTING_FLAGS["raw_dir"])
     gen.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of injected bad rows per table")
     gen.set_defaults(func=_cmd_generate)
@@ -89,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--seed", type=int, default=DEMO_SEED)
     bld.add_argument("--no-ml", action="store_true", help="skip training, scoring and post-ML models")
     bld.add_argument("--no-report", action="store_true", help="skip the report")
+    bld.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True,
+                     help="when another build of the same warehouse runs, wait for it (default) or refuse at once")
+    _add_setting_flags(bld, *_SETTING_FLAGS)
     bld.set_defaults(func=_cmd_build)
 
     bench = commands.add_parser("bench", help="time generate, build and ML at a scale; write JSON")
@@ -98,13 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-ml", action="store_true")
     bench.set_defaults(func=_cmd_bench)
 
-    rep = commands.add_parser("report", help="render charts and reports/index.html from the warehouse")
-    rep.add_argument("--out-dir", default="reports")
+    rep = commands.add_parser("report", help="render charts and index.html from the warehouse")
+    rep.add_argument("--out-dir", "--report-dir", dest="report_dir", default=None, help=_SETTING_FLAGS["report_dir"])
+    _add_setting_flags(rep, "db_path")
     rep.set_defaults(func=_cmd_report)
 
     exp = commands.add_parser("export", help="write marts and predictions as files for tools that read files")
     exp.add_argument("--format", choices=["parquet"], default="parquet")
-    exp.add_argument("--out-dir", default="exports")
+    exp.add_argument("--out-dir", default=None, help="target folder (default <warehouse folder>/exports)")
+    _add_setting_flags(exp, "db_path")
     exp.set_defaults(func=_cmd_export)
     return parser
 
@@ -113,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except StepFailed as failure:
+    except (StepFailed, SettingsError) as failure:
         print(f"carepulse: {args.command} failed: {failure}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

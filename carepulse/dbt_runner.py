@@ -33,21 +33,23 @@ def run_dbt(
     db_path: Path | None = None,
     dbt_vars: Mapping[str, Any] | None = None,
     quiet: bool = False,
+    pass_fds: Sequence[int] = (),
 ) -> None:
-    """Run `dbt <args>` against settings (db_path overrides the target file); raise StepFailed."""
-    env = settings.dbt_env()
-    if db_path is not None:
-        env["CAREPULSE_DB"] = str(db_path.resolve())
+    """Run `dbt <args>` against settings (db_path overrides the target file); raise StepFailed.
+
+    pass_fds: descriptors dbt inherits (the build lock, so it outlives a killed parent).
+    """
     command = [dbt_executable(), *args]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
     result = subprocess.run(
         command,
         cwd=PROJECT_DIR,
-        env=env,
+        env=settings.dbt_env(db_path),
         text=True,
         stdout=subprocess.PIPE if quiet else None,
         stderr=subprocess.STDOUT if quiet else None,
+        pass_fds=tuple(pass_fds),
     )
     if result.returncode != 0:
         detail = (result.stdout or "")[-4000:] if quiet else "see the dbt output above"

@@ -1,35 +1,68 @@
 """`carepulse export`: the marts and ML predictions as files, for tools that read files.
 
 Reads the published warehouse read-only, so it never blocks or sees a build in progress.
+Writes only inside the target folder: every file is written under a fresh temporary name
+and renamed over its target (a rename replaces a symlink, it never follows it), and an
+existing symlink or a folder that leads out of the target folder is refused before
+anything is written. No path is pasted into SQL: DuckDB's relation API takes it as a value.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import duckdb
 
+from carepulse.dbt_runner import StepFailed
+
 EXPORTED_SCHEMAS = ("marts", "ml")
+
+
+def _identifier(name: str) -> str:
+    """A quoted SQL identifier (the engine's own rule: double the double quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _checked_target(out_dir: Path, schema: str, name: str) -> Path:
+    """out_dir/<schema>/<name>.parquet, refusing any symlink on the way out of out_dir."""
+    root = out_dir.resolve()
+    target = out_dir / schema / f"{name}.parquet"
+    for path in (target.parent, target):
+        if path.is_symlink():
+            raise StepFailed(f"refusing to export through the symlink {path}: remove it or choose another --out-dir")
+    if not target.resolve().is_relative_to(root):
+        raise StepFailed(f"refusing to export to {target}: it leads out of {out_dir}")
+    return target
 
 
 def export_tables(db_path: Path, out_dir: Path, fmt: str = "parquet") -> list[Path]:
     """Write every table and view of the marts and ml schemas to out_dir/<schema>/<name>.<fmt>."""
     if fmt != "parquet":
-        raise ValueError(f"unsupported export format {fmt!r}; use parquet")
-    if not db_path.exists():
-        raise FileNotFoundError(f"no warehouse at {db_path}: run `carepulse build` first")
-    written: list[Path] = []
+        raise StepFailed(f"unsupported export format {fmt!r}; use parquet")
+    if not Path(db_path).is_file():
+        raise StepFailed(f"no warehouse at {db_path}: run `carepulse build` first")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise StepFailed(f"export folder {out_dir} is not a folder")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            f"where table_schema in {EXPORTED_SCHEMAS} order by 1, 2"
+            "where table_schema in (?, ?) order by 1, 2",
+            list(EXPORTED_SCHEMAS),
         ).fetchall()
-        for schema, name in relations:
-            target = out_dir / schema / f"{name}.parquet"
+        targets = [(schema, name, _checked_target(out_dir, schema, name)) for schema, name in relations]
+        written: list[Path] = []
+        for schema, name, target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
-            path_literal = str(target).replace("'", "''")
-            con.execute(f"copy (select * from \"{schema}\".\"{name}\") to '{path_literal}' (format parquet)")
+            temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+            try:
+                con.table(f"{_identifier(schema)}.{_identifier(name)}").write_parquet(str(temporary))
+                os.replace(temporary, target)
+            finally:
+                temporary.unlink(missing_ok=True)
             written.append(target)
     finally:
         con.close()

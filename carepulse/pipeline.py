@@ -2,20 +2,25 @@
 
 The warehouse is built in a private copy and published with an atomic rename, so a BI
 tool reading the published file never sees a half-built warehouse, and a failed build
-leaves the published one as it was.
+leaves the published one as it was. One build at a time per warehouse: the build lock
+(carepulse.build_lock) makes a second build wait or refuse, and every build works in a
+file of its own that no other build deletes.
+
+Every step is imported and run unconditionally: a broken module fails the build loudly
+instead of being skipped.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from carepulse.config import PROJECT_DIR, RAW_TABLES, Settings, raw_files_present
+import duckdb
+
+from carepulse.build_lock import BuildBusy, build_lock, private_build_path, remove, remove_build_files, stale_build_files
+from carepulse.config import RAW_TABLES, Settings, raw_files_present
 from carepulse.dbt_runner import StepFailed, run_dbt
 from carepulse.state import build_fingerprint, is_up_to_date, record_build
 
@@ -33,6 +38,8 @@ class BuildOptions:
     with_ml: bool = True
     with_report: bool = True
     full_refresh: bool = False
+    #: Another build of the same warehouse running: wait for it (True) or refuse at once.
+    wait: bool = True
 
 
 @dataclass
@@ -68,18 +75,6 @@ def ensure_raw_data(settings: Settings, scale: float, seed: int) -> bool:
     return True
 
 
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def _has_post_ml_selector() -> bool:
-    selectors = PROJECT_DIR / "selectors.yml"
-    return selectors.exists() and "post_ml" in selectors.read_text()
-
-
 def _timed(result: BuildResult, name: str, step: Callable[[], object]) -> None:
     _say(f"[{len(result.steps) + 1}] {name}")
     started = time.perf_counter()
@@ -88,8 +83,9 @@ def _timed(result: BuildResult, name: str, step: Callable[[], object]) -> None:
     result.steps.append(name)
 
 
-def _ml_step(name: str, step: Callable[[], object]) -> Callable[[], object]:
-    """The ML step's own errors (too little history, no warehouse) as one plain StepFailed line."""
+def _plain_step(name: str, step: Callable[[], object]) -> Callable[[], object]:
+    """A Python step's own errors (too little history, no warehouse, an untrusted model
+    file) as one plain StepFailed line; programming errors keep their traceback."""
 
     def run() -> object:
         try:
@@ -100,51 +96,83 @@ def _ml_step(name: str, step: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
-def model_dir(settings: Settings) -> Path:
-    return Path(os.environ.get("CAREPULSE_MODEL_DIR", settings.db_path.parent / "models"))
+def _checkpoint(path: object) -> None:
+    """Fold any write-ahead log into the file: the log is named after the private file and
+    would not follow it through the rename."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def _remove_leftovers(settings: Settings) -> None:
+    """Delete private files of builds that were killed (their owner PID is gone)."""
+    for leftover in stale_build_files(settings.db_path):
+        _say(f"removing {leftover.name}, left by a build that no longer runs")
+        remove(leftover)
 
 
 def build(settings: Settings, options: BuildOptions) -> BuildResult:
-    """Run the whole job; raise StepFailed with a plain message on the first failure."""
+    """Run the whole job under the warehouse's build lock; raise StepFailed with a plain
+    message on the first failure (including another build running with wait=False)."""
+    try:
+        with build_lock(settings.db_path, options.wait, _say) as lock_fd:
+            return _build_locked(settings, options, lock_fd)
+    except BuildBusy as busy:
+        raise StepFailed(str(busy)) from None
+
+
+def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> BuildResult:
+    _remove_leftovers(settings)
     ensure_raw_data(settings, options.demo_scale, options.seed)
     db_path = settings.db_path
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    fingerprint = build_fingerprint(settings, {"ml": str(options.with_ml), "report": str(options.with_report)})
+    extra = {
+        "ml": str(options.with_ml),
+        "report": str(options.with_report),
+        "model_dir": str(settings.model_dir),
+        "report_dir": str(settings.report_dir),
+    }
+    fingerprint = build_fingerprint(settings, extra)
     if not options.force and not options.full_refresh and is_up_to_date(db_path, fingerprint):
         _say(f"{db_path} is up to date: nothing changed since the last build (use --force to rebuild)")
         return BuildResult(skipped=True)
 
     result = BuildResult(skipped=False)
-    building = db_path.with_name(f".{db_path.name}.building")
-    for stale in (building, building.with_name(building.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    building = private_build_path(db_path)
     if db_path.exists() and not options.full_refresh:
         # Start from the published warehouse so incremental models only add what is new.
         shutil.copyfile(db_path, building)
 
+    # dbt inherits the lock: a dbt still running after its parent was killed keeps the
+    # warehouse locked, so no later build removes the file it writes.
+    def dbt(args: list[str]) -> Callable[[], None]:
+        return lambda: run_dbt(args, settings, db_path=building, pass_fds=(lock_fd,))
+
     dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
     try:
-        _timed(result, "dbt build (staging, audit, intermediate, marts)",
-               lambda: run_dbt(dbt_build, settings, db_path=building))
-        if options.with_ml and _has_module("ml.train"):
+        _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
+        if options.with_ml:
+            from ml.config import TrainConfig
             from ml.score import score
             from ml.train import train
 
-            models = model_dir(settings)
-            _timed(result, "ml train", _ml_step("ml train", lambda: train(building, models)))
-            _timed(result, "ml score", _ml_step("ml score", lambda: score(building, models)))
-            if _has_post_ml_selector():
-                _timed(result, "dbt build post-ML models",
-                       lambda: run_dbt([*dbt_build, "--selector", "post_ml"], settings, db_path=building))
-        os.replace(building, db_path)
+            config = TrainConfig(n_jobs=settings.ml_threads)
+            models = settings.model_dir
+            _timed(result, "ml train", _plain_step("ml train", lambda: train(building, models, config=config)))
+            _timed(result, "ml score", _plain_step("ml score", lambda: score(building, models)))
+            _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
+        _checkpoint(building)
+        building.replace(db_path)
     except BaseException:
-        building.unlink(missing_ok=True)
+        remove_build_files(building)
         raise
+    remove_build_files(building)  # companions only: the file itself is published
     _say(f"published {db_path}")
 
-    if options.with_report and _has_module("carepulse.report"):
+    if options.with_report:
         from carepulse.report import render_report
 
-        _timed(result, "report", lambda: render_report(db_path, PROJECT_DIR / "reports"))
+        _timed(result, "report", _plain_step("report", lambda: render_report(db_path, settings.report_dir)))
     record_build(db_path, fingerprint, result.steps)
     return result

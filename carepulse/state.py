@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from carepulse.config import PROJECT_DIR, Settings
@@ -53,4 +54,8 @@ def is_up_to_date(db_path: Path, fingerprint: str) -> bool:
 
 
 def record_build(db_path: Path, fingerprint: str, steps: list[str]) -> None:
-    state_file(db_path).write_text(json.dumps({"fingerprint": fingerprint, "steps": steps}, indent=2))
+    """Write the state file through a temporary name, so a reader never sees half of it."""
+    path = state_file(db_path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"fingerprint": fingerprint, "steps": steps}, indent=2))
+    temporary.replace(path)

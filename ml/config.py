@@ -1,4 +1,4 @@
-"""Settings of the ML step: where things are, and the knobs of training.
+"""Settings of the ML step: the knobs of training (paths come from carepulse.config.Settings).
 
 Why a frozen dataclass: train and score must agree on every choice that shapes a model
 (seed, candidate list, row caps), and the chosen values are written to ml.model_runs as
@@ -8,9 +8,7 @@ choices; tests pass smaller values explicitly instead of patching anything.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 #: Estimators compared for each model, simplest first: on a tie the simpler one wins.
@@ -19,16 +17,6 @@ CANDIDATES: tuple[str, ...] = ("logistic_regression", "random_forest", "hist_gra
 #: Model names as written to ml.model_runs.model_name.
 CHURN = "churn"
 ENGAGEMENT = "engagement"
-
-
-def default_db_path() -> Path:
-    """CAREPULSE_DB, or the project's default warehouse file."""
-    return Path(os.environ.get("CAREPULSE_DB", "warehouse/carepulse.duckdb"))
-
-
-def default_model_dir() -> Path:
-    """CAREPULSE_MODEL_DIR, or warehouse/models next to the default warehouse."""
-    return Path(os.environ.get("CAREPULSE_MODEL_DIR", "warehouse/models"))
 
 
 @dataclass(frozen=True)
@@ -57,10 +45,12 @@ class TrainConfig:
     rf_rows_per_tree: int = 30_000
     hgb_max_iter: int = 300
     hgb_learning_rate: float = 0.06
-    #: Threads for estimators and BLAS/OpenMP: CAREPULSE_ML_THREADS, default 1 (a shared
-    #: machine; OpenMP spinning on busy cores is slower than one thread). Keep it fixed
-    #: between runs that must match bit for bit (BLAS sums in thread order).
-    n_jobs: int = field(default_factory=lambda: max(1, int(os.environ.get("CAREPULSE_ML_THREADS", "1"))))
+    #: Threads for estimators and BLAS/OpenMP, default 1 (a shared machine; OpenMP spinning
+    #: on busy cores is slower than one thread). CAREPULSE_ML_THREADS reaches it through
+    #: carepulse.config.Settings.ml_threads (the CLI and `python -m ml` pass it); the library
+    #: itself reads no environment. Keep it fixed between runs that must match bit for bit
+    #: (BLAS sums in thread order).
+    n_jobs: int = 1
     #: Permutation importance repeats on the held-out set.
     importance_repeats: int = 3
     #: Per-row top factors reported with each prediction.

@@ -41,6 +41,8 @@ def _clean(value: Any) -> Any:
 def run_frames(bundle: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """model_runs, model_candidates, feature_importance and holdout_predictions rows."""
     run_id = bundle["run_id"]
+    if not bundle.get("model_sha256"):
+        raise ValueError(f"run {run_id} has no model_sha256: save the bundle with registry.save first")
     runs, candidates, importance, holdout = [], [], [], []
     for name, trained in bundle["models"].items():
         trained: TrainedModel
@@ -75,6 +77,7 @@ def run_frames(bundle: dict[str, Any]) -> dict[str, pd.DataFrame]:
                 ),
                 "data_fingerprint": bundle["fingerprint"],
                 "model_path": bundle["model_path"],
+                "model_sha256": bundle["model_sha256"],
                 "fit_seconds": round(trained.seconds, 3),
             }
         )

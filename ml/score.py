@@ -2,7 +2,8 @@
 
 Why scoring is separate from training: the care team's list must refresh when new data
 arrives even if nobody retrains. Scoring loads a saved model by run id (default: the
-latest trained run), scores churn and engagement for the same population (patients not
+latest run recorded in the warehouse; the file must match the SHA-256 recorded in
+ml.model_runs, see registry.load), scores churn and engagement for the same population (patients not
 churned at the as-of date) and writes both tables in one transaction. Re-scoring the
 same run at the same as-of date replaces that batch instead of duplicating it.
 """
@@ -19,25 +20,24 @@ from threadpoolctl import threadpool_limits
 
 from . import churn, engagement, io, registry, writeback
 from .config import CHURN, ENGAGEMENT, RiskBands
-from .runs import run_frames
 
 
 def _print(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def resolve_run_id(db_path: Path, model_dir: Path, run_id: str | None) -> str:
-    """The given run id, else the latest run recorded in the warehouse that has a file,
-    else the latest model file."""
+def resolve_run_id(db_path: Path, run_id: str | None) -> str:
+    """The given run id, else the latest run recorded in the warehouse.
+
+    Only recorded runs: a model file is loaded only when ml.model_runs holds its SHA-256
+    (registry.load), so a file the warehouse does not know of could never be used anyway.
+    """
     if run_id:
         return run_id
     recorded = writeback.latest_run_id(db_path)
-    if recorded and registry.model_path(model_dir, recorded).exists():
-        return recorded
-    latest = registry.latest(model_dir)
-    if latest is None:
-        raise FileNotFoundError(f"no trained model in {model_dir}: run `python -m ml train` first")
-    return latest
+    if recorded is None:
+        raise FileNotFoundError(f"no training run recorded in {db_path} (ml.model_runs): run `python -m ml train` first")
+    return recorded
 
 
 def score(
@@ -48,8 +48,8 @@ def score(
 ) -> dict[str, Any]:
     """Score with a saved run and write ml.churn_predictions and ml.engagement_predictions."""
     db_path, model_dir = Path(db_path), Path(model_dir)
-    run_id = resolve_run_id(db_path, model_dir, run_id)
-    bundle = registry.load(model_dir, run_id)
+    run_id = resolve_run_id(db_path, run_id)
+    bundle = registry.load(model_dir, run_id, writeback.recorded_model_sha256(db_path, run_id))
     info = io.warehouse_info(db_path)
     bands = RiskBands()
     k = int(bundle["config"].get("top_factors", 3))
@@ -70,8 +70,6 @@ def score(
         frame["scored_at"] = scored_at
 
     frames = {"churn_predictions": churn_scores, "engagement_predictions": engagement_scores}
-    if not writeback.existing_run(db_path, run_id):
-        frames = {**run_frames(bundle), **frames}
     batch = ("run_id = ? and as_of_date = ?", [run_id, info.as_of])
     written = writeback.write_tables(
         db_path, frames, replace_where={"churn_predictions": batch, "engagement_predictions": batch}

@@ -72,6 +72,8 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("data_fingerprint", "varchar not null"),
         ("model_path", "varchar not null"),
         ("fit_seconds", "double"),
+        # nullable: runs recorded before hashes were kept have none (and cannot be loaded)
+        ("model_sha256", "varchar check (length(model_sha256) = 64)"),
     ],
     "model_candidates": [
         ("run_id", "varchar not null"),
@@ -181,6 +183,8 @@ def ddl() -> list[str]:
         statements.append(
             f"create table if not exists {SCHEMA}.{table} (\n    {body},\n    primary key ({', '.join(KEYS[table])})\n)"
         )
+    # warehouses created before model hashes were recorded get the column too
+    statements.append(f"alter table {SCHEMA}.model_runs add column if not exists model_sha256 varchar")
     for view, sql in VIEWS.items():
         statements.append(f"create or replace view {SCHEMA}.{view} as {sql.strip()}")
     return statements
@@ -247,20 +251,6 @@ def write_tables(
     return written
 
 
-def existing_run(db_path: Path, run_id: str) -> bool:
-    """True when ml.model_runs already has rows of run_id."""
-    if not Path(db_path).exists():
-        return False
-    with connect(db_path) as con:
-        present = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'model_runs'",
-            [SCHEMA],
-        ).fetchone()[0]
-        if not present:
-            return False
-        return con.execute(f"select count(*) from {SCHEMA}.model_runs where run_id = ?", [run_id]).fetchone()[0] > 0
-
-
 def latest_run_id(db_path: Path) -> str | None:
     """The run id of the most recently trained run recorded in the warehouse, if any."""
     if not Path(db_path).exists():
@@ -276,3 +266,22 @@ def latest_run_id(db_path: Path) -> str | None:
             f"select run_id from {SCHEMA}.model_runs order by trained_at desc, run_id desc limit 1"
         ).fetchone()
     return None if row is None else str(row[0])
+
+
+def recorded_model_sha256(db_path: Path, run_id: str) -> str | None:
+    """The model file's SHA-256 recorded with run_id in ml.model_runs (None: no record)."""
+    if not Path(db_path).exists():
+        return None
+    with connect(db_path) as con:
+        columns = con.execute(
+            "select count(*) from information_schema.columns "
+            "where table_schema = ? and table_name = 'model_runs' and column_name = 'model_sha256'",
+            [SCHEMA],
+        ).fetchone()[0]
+        if not columns:
+            return None
+        hashes = con.execute(
+            f"select distinct model_sha256 from {SCHEMA}.model_runs where run_id = ? and model_sha256 is not null",
+            [run_id],
+        ).fetchall()
+    return hashes[0][0] if len(hashes) == 1 else None
