@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -50,6 +51,18 @@ def run_dbt(
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return result
+
+
+def copy_project(destination: Path) -> Path:
+    """What dbt reads of the project (no data, warehouse, venv or build output), for tests
+    that edit seeds or models without touching the working tree."""
+    destination.mkdir(parents=True)
+    for name in ("dbt_project.yml", "profiles.yml", "selectors.yml"):
+        shutil.copy2(PROJECT_DIR / name, destination / name)
+    for name in ("models", "macros", "seeds", "analyses", "tests/dbt"):
+        if (PROJECT_DIR / name).exists():
+            shutil.copytree(PROJECT_DIR / name, destination / name)
+    return destination
 
 
 def query(db_path: Path, sql: str) -> pd.DataFrame:

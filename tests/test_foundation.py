@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import query, run_dbt, write_raw_tables
+from conftest import copy_project, query, run_dbt, write_raw_tables
 
 VALID_NPI = "1234567893"
 LAYER_SCHEMAS = {"staging", "intermediate", "marts", "ml", "audit"}
@@ -207,3 +207,20 @@ def test_no_identifier_value_reaches_the_warehouse(small_raw: Path, small_wareho
         if hits:
             leaks.append((schema, table, column, hits[:3]))
     assert not leaks, f"identifier values found outside the raw files: {leaks}"
+
+
+def test_an_identifier_column_planted_in_a_mart_fails_the_build(tmp_path: Path) -> None:
+    """The privacy guard (on-run-end hook assert_no_identifier_columns) runs after every node,
+    so a mart that keeps an identifier column fails the build that created it. The old
+    singular test had no ref(): it ran before any mart existed and passed here."""
+    project = copy_project(tmp_path / "project")
+    (project / "models/marts/patients/planted_leak.sql").write_text(
+        "{{ config(contract={'enforced': false}) }}\nselect patient_id, email\n"
+        "from {{ source('platform', 'patients') }}\n"
+    )
+    raw = write_raw_tables(tmp_path / "raw", minimal_raw_tables())
+    db = tmp_path / "db" / "wh.duckdb"
+    result = run_dbt(["build", "--project-dir", str(project), "--select", "planted_leak"], raw, db, check=False)
+    assert "OK created sql table model marts.planted_leak" in result.stdout, result.stdout[-3000:]
+    assert result.returncode != 0
+    assert "direct identifier column(s) outside staging: marts.planted_leak.email" in result.stdout

@@ -10,7 +10,6 @@ must segment differently, and a broken rules seed must fail its tests.
 from __future__ import annotations
 
 import io
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PROJECT_DIR, query, run_dbt, write_raw_tables
+from conftest import PROJECT_DIR, copy_project, query, run_dbt, write_raw_tables
 
 AS_OF = pd.Timestamp("2024-12-31")  # a month end: the history's last month end is "now"
 HISTORY_DAYS = 730  # claims end in the two years before AS_OF: 24 month ends of history
@@ -304,17 +303,6 @@ MART_QUERIES = {
         " where snapshot_date = date '2024-12-31' and threshold_kind = 'percentile'"
     ),
 }
-
-
-def copy_project(destination: Path) -> Path:
-    """What dbt reads of the project, without data, warehouse, venv or build output."""
-    destination.mkdir(parents=True)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copy2(PROJECT_DIR / name, destination / name)
-    for name in ("models", "macros", "seeds", "analyses", "tests/dbt"):
-        if (PROJECT_DIR / name).exists():
-            shutil.copytree(PROJECT_DIR / name, destination / name)
-    return destination
 
 
 @dataclass
