@@ -21,10 +21,14 @@
 
 {#- Wilson score interval bound for a proportion successes / trials (95% by default).
     Preferred over the normal approximation: it stays inside [0, 1] and behaves for small
-    groups and rates near 0 or 1. Null when there are no trials. -#}
+    groups and rates near 0 or 1. Null when there are no trials.
+    In exact arithmetic low <= rate <= high, but in floating point an all-churned group of
+    80 gets high = 0.9999999999999998 < 1 = rate; so the bound is clamped to [0, rate] or
+    [rate, 1], with the rate computed exactly as safe_ratio does (issue 11, defect 2). -#}
 {% macro wilson_interval_bound(successes, trials, bound, z=1.959964) -%}
     {%- set n = 'cast(' ~ trials ~ ' as ' ~ carepulse.type_double() ~ ')' -%}
     {%- set p = '(cast(' ~ successes ~ ' as ' ~ carepulse.type_double() ~ ') / ' ~ n ~ ')' -%}
+    {%- set rate = carepulse.safe_ratio(successes, trials) -%}
     {%- set z2 = z * z -%}
     {%- set sign = '-' if bound == 'low' else '+' -%}
     {%- if bound not in ('low', 'high') -%}
@@ -33,10 +37,10 @@
     cast(
         case
             when ({{ trials }}) > 0
-                then {{ 'greatest(0.0, ' if bound == 'low' else 'least(1.0, ' }}(
+                then {{ 'greatest(0.0, least(' ~ rate ~ ', ' if bound == 'low' else 'least(1.0, greatest(' ~ rate ~ ', ' }}(
                     {{ p }} + {{ z2 }} / (2 * {{ n }})
                     {{ sign }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z2 }} / (4 * {{ n }} * {{ n }}))
-                ) / (1 + {{ z2 }} / {{ n }}))
+                ) / (1 + {{ z2 }} / {{ n }})))
         end as {{ carepulse.type_double() }}
     )
 {%- endmacro %}
