@@ -5,7 +5,7 @@ when the process dies, even on kill -9, so a crashed build never blocks the next
 stale lock needs guessing. The lock's file descriptor is also handed to the dbt subprocess,
 so a dbt left running by a killed parent keeps the warehouse locked until it exits too.
 
-Why unique private file names (`.<db name>.building-<pid>-<random>`): two builds never write
+Why unique private file names (`.<db stem>.building-<pid>-<random>`): two builds never write
 or delete the same file, and the owner's PID in the name tells a later build whether the
 file is a leftover (owner gone) or still in use (owner alive: left alone).
 """
@@ -34,9 +34,20 @@ def lock_path(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.lock")
 
 
+def _safe_name(db_path: Path) -> str:
+    """The warehouse file name with only letters, digits, '_' and '-'.
+
+    dbt sees only the private file, and dbt-duckdb pastes the catalog name (the file name
+    up to its first dot) into SQL string literals unquoted, so a `'` in the warehouse's
+    name would break the build. The catalog name is not stored in the file (views name
+    schema and table only), so the published file may keep any name.
+    """
+    return re.sub(r"[^A-Za-z0-9_-]", "_", db_path.name.split(".")[0] or "warehouse")
+
+
 def private_build_path(db_path: Path, pid: int | None = None) -> Path:
     """A build file name no other build can choose: owner PID plus 64 random bits."""
-    return db_path.with_name(f".{db_path.name}.building-{pid or os.getpid()}-{secrets.token_hex(8)}")
+    return db_path.with_name(f".{_safe_name(db_path)}.building-{pid or os.getpid()}-{secrets.token_hex(8)}")
 
 
 def _owner(fd: int) -> str:
@@ -95,7 +106,7 @@ def stale_build_files(db_path: Path) -> list[Path]:
     Call it only while holding the build lock: then no live build of this warehouse can be
     creating a file at the same moment, and a file whose owner is alive is never listed.
     """
-    pattern = re.compile(rf"^\.{re.escape(db_path.name)}\.building-(\d+)-[0-9a-f]+(\.wal|\.tmp)?$")
+    pattern = re.compile(rf"^\.{re.escape(_safe_name(db_path))}\.building-(\d+)-[0-9a-f]+(\.wal|\.tmp)?$")
     stale = []
     if not db_path.parent.is_dir():
         return stale

@@ -85,12 +85,13 @@ def _timed(result: BuildResult, name: str, step: Callable[[], object]) -> None:
 
 def _plain_step(name: str, step: Callable[[], object]) -> Callable[[], object]:
     """A Python step's own errors (too little history, no warehouse, an untrusted model
-    file) as one plain StepFailed line; programming errors keep their traceback."""
+    file, a model folder that cannot be written) as one plain StepFailed line;
+    programming errors (TypeError, KeyError, ...) keep their traceback."""
 
     def run() -> object:
         try:
             return step()
-        except (ValueError, RuntimeError, FileNotFoundError) as error:
+        except (ValueError, RuntimeError, OSError) as error:
             raise StepFailed(f"{name}: {error}") from error
 
     return run
@@ -127,13 +128,7 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     _remove_leftovers(settings)
     ensure_raw_data(settings, options.demo_scale, options.seed)
     db_path = settings.db_path
-    extra = {
-        "ml": str(options.with_ml),
-        "report": str(options.with_report),
-        "model_dir": str(settings.model_dir),
-        "report_dir": str(settings.report_dir),
-    }
-    fingerprint = build_fingerprint(settings, extra)
+    fingerprint = build_fingerprint(settings, {"ml": str(options.with_ml), "report": str(options.with_report)})
     if not options.force and not options.full_refresh and is_up_to_date(db_path, fingerprint):
         _say(f"{db_path} is up to date: nothing changed since the last build (use --force to rebuild)")
         return BuildResult(skipped=True)

@@ -22,8 +22,8 @@ __all__ = ["FIGURES", "WarehouseNotReady", "render_report"]
 
 def render_report(db_path: Path, out_dir: Path) -> Path:
     """Render every figure the warehouse allows and index.html into out_dir; return its path."""
+    data = load(Path(db_path))  # first: a missing warehouse leaves no empty report folder behind
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = load(Path(db_path))
     figures = render_figures(data, out_dir)
     return write_page(out_dir, render_page(data, all_headlines(data), figures))
