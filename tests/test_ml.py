@@ -48,24 +48,7 @@ FAST = TrainConfig(rf_trees=30, hgb_max_iter=80, importance_repeats=1)
 FLAG_COLUMNS = ["is_scoring_cutoff", "is_labelled"]
 
 
-def _wait_for_generator(timeout: float = 600.0) -> None:
-    """The generator is developed in parallel: poll until it imports."""
-    import importlib
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            importlib.import_module("carepulse.generate")
-            return
-        except ImportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(5)
-
-
 def _generate(out: Path) -> Path:
-    _wait_for_generator()
     from carepulse.generate import generate
 
     generate(scale=SCALE, seed=SEED, out=out, fmt="parquet", dirty_rate=0.0)
