@@ -1,6 +1,6 @@
 """The churn model: will an active patient have no activity in the next horizon days?
 
-Examples are (patient, monthly cutoff) pairs from int_patient_features_by_cutoff joined to
+Examples are (patient, monthly cutoff) pairs from marts.patient_features_by_cutoff joined to
 their labels; every patient counts once per cutoff at which they were active. Training
 uses the cutoffs whose label window closed before the held-out (latest labelled) cutoff;
 the model saved for scoring is refitted on all labelled cutoffs. Scoring is at the
@@ -19,7 +19,7 @@ import pandas as pd
 from . import io
 from .config import CHURN, RiskBands, TrainConfig
 from .explain import candidate_factors, occlusion_contributions, top_factors
-from .features import CHURN_SPEC, add_cutoff_month, derive_churn_features
+from .features import CHURN_SPEC, derive_churn_features
 from .modeling import TrainedModel, fit_model, risk_deciles
 from .selection import churn_time_split
 
@@ -42,7 +42,7 @@ def load_examples(db_path: Path, as_of: date, horizon_days: int, config: TrainCo
     }
     examples = io.read_churn_examples(db_path, fractions)
     examples["cutoff_date"] = pd.to_datetime(examples["cutoff_date"]).dt.date
-    return add_cutoff_month(examples), split.test_cutoff, split.train_cutoffs
+    return examples, split.test_cutoff, split.train_cutoffs
 
 
 def train_churn(
@@ -97,7 +97,7 @@ def score_churn(trained: TrainedModel, scoring: pd.DataFrame, bands: RiskBands, 
             columns=["patient_id", "probability", "risk_decile", "risk_band", "top_factors"]
             + [f"top_factor_{i}" for i in range(1, k + 1)]
         )
-    frame = add_cutoff_month(scoring).reset_index(drop=True)
+    frame = scoring.reset_index(drop=True)
     X = frame[trained.spec.columns]
     probability = trained.model.predict_proba(X)[:, 1]
     explained = candidate_factors(trained.importance, trained.spec)

@@ -1,6 +1,6 @@
 """The engagement model: will the member engage with this outreach call?
 
-One example per observed call (int_outreach_call_features), features as of the call time,
+One example per observed call (marts.outreach_call_features), features as of the call time,
 label outcome = 'engaged'. The latest engagement_test_days of calls are held out. Scoring
 asks the same question for a hypothetical next call on each channel (the model's
 `next_call` anchors), so each active patient gets a probability per channel and the best

@@ -18,11 +18,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-FEATURES = "intermediate.int_patient_features_by_cutoff"
-LABELS = "intermediate.int_patient_churn_labels_by_cutoff"
-CUTOFFS = "intermediate.int_ml_cutoffs"
-CALL_FEATURES = "intermediate.int_outreach_call_features"
-AS_OF = "intermediate.int_as_of_date_resolved"
+#: The contracted marts the ML step reads (models/marts/ml, models/marts/core): a model
+#: change that would break them fails `dbt build` instead of this step. Nothing else is read
+#: from dbt; the step's own tables are schema `ml`.
+FEATURES = "marts.patient_features_by_cutoff"
+LABELS = "marts.patient_churn_labels_by_cutoff"
+CUTOFFS = "marts.feature_cutoffs"
+CALL_FEATURES = "marts.outreach_call_features"
+AS_OF = "marts.as_of_date"
 
 #: Hash buckets for deterministic sampling in SQL.
 _BUCKETS = 1_000_000

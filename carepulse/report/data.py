@@ -18,9 +18,10 @@ import pandas as pd
 
 from carepulse.dbt_runner import StepFailed
 
-#: The dbt relations the report needs; without them there is nothing to report.
+#: The dbt relations the report needs; without them there is nothing to report. Only
+#: contracted marts (and the ml tables below): models/exposures.yml lists the same.
 REQUIRED = (
-    "intermediate.int_as_of_date_resolved",
+    "marts.as_of_date",
     "marts.dim_patients",
     "marts.fct_engagement_events",
     "marts.fct_claims",
@@ -34,6 +35,7 @@ REQUIRED = (
     "marts.segment_roi",
     "marts.portfolio_roi",
     "marts.outreach_performance",
+    "marts.quarantine_summary",
 )
 
 #: Written by `python -m ml train|score`; absent after `carepulse build --no-ml`.
@@ -160,7 +162,7 @@ def load(db_path: Path) -> ReportData:
             raise WarehouseNotReady(
                 f"{db_path} lacks {', '.join(missing)}: run `carepulse build` (or `dbt build`) first"
             )
-        as_of = _row(con, "select as_of_date, as_of_source from intermediate.int_as_of_date_resolved")
+        as_of = _row(con, "select as_of_date, as_of_source from marts.as_of_date")
         if not as_of or as_of["as_of_date"] is None:
             raise WarehouseNotReady(f"{db_path} has no as-of date (no activity data?)")
         as_of_date = pd.Timestamp(as_of["as_of_date"]).date()
@@ -179,11 +181,9 @@ def load(db_path: Path) -> ReportData:
                     as pathway_patients
             """,
         )
-        quarantined = 0
-        if "audit.audit_reconciliation" in present:
-            quarantined = _row(
-                con, "select cast(coalesce(sum(rows_quarantined), 0) as bigint) as n from audit.audit_reconciliation"
-            )["n"]
+        quarantined = _row(
+            con, "select cast(coalesce(sum(rows_quarantined), 0) as bigint) as n from marts.quarantine_summary"
+        )["n"]
 
         churn_drivers = _df(
             con,

@@ -43,7 +43,7 @@ def data_scale(data: ReportData) -> list[Headline]:
         ("providers", "Providers", s["providers"], "marts.dim_providers"),
         ("outreach_calls", "Outreach calls", s["outreach_calls"], "marts.outreach_performance (sum of attempts)"),
         ("pathway_patients", "Patients on the care pathway", s["pathway_patients"], "marts.care_journey_funnel"),
-        ("quarantined_rows", "Raw rows quarantined", data.quarantined_rows, "audit.audit_reconciliation"),
+        ("quarantined_rows", "Raw rows quarantined", data.quarantined_rows, "marts.quarantine_summary"),
     ]
     return [Headline(key, "scale", label, int(value), style.fmt_count(value), source) for key, label, value, source in rows]
 

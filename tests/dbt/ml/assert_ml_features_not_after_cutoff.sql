@@ -3,7 +3,7 @@
     the cutoff. (tests/test_ml.py holds the stronger check: rebuild on data cut at a
     cutoff and compare every feature.) -#}
 with features as (
-    select * from {{ ref('int_patient_features_by_cutoff') }}
+    select * from {{ ref('patient_features_by_cutoff') }}
 ),
 
 final as (

@@ -1,11 +1,12 @@
-{#- One row per patient and 30-day period from the period of enrolment up to the as-of
-    date (period_index 0 ends on the as-of date, k covers the 30 days ending on
-    as_of_date - 30 k, int_ml_cutoffs). Every row has the patient's events, calls, ended
+{#- One row per patient and period of ml_period_days (30) days from the period of
+    enrolment up to the as-of date (period_index 0 ends on the as-of date, k covers the 30
+    days ending on as_of_date - 30 k, as marts.feature_cutoffs). Every row has the patient's events, calls, ended
     claims and journey stage entries/completions dated in that period, zero when none.
     Dense on purpose: the cutoff features are then running sums over consecutive rows
     (window functions), one pass over the data instead of a join of every activity day to
     every later cutoff. -#}
-{%- set period_days = 30 -%}
+{%- set period_days = var('ml_period_days') -%}
+{%- set event_type_columns = carepulse.engagement_event_type_columns() -%}
 {#- period index of a date: whole periods between it and the as-of date -#}
 {%- set period_template = 'cast(floor(' ~ dbt.datediff('@date', 'analysis_date.as_of_date', 'day')
     ~ ' / ' ~ period_days ~ '.0) as ' ~ dbt.type_int() ~ ')' -%}
@@ -13,12 +14,13 @@ with patients as (
     select * from {{ ref('int_patients_accepted') }}
 ),
 
-events as (
-    select * from {{ ref('int_engagement_events_accepted') }}
+-- the patient-day event counts the patient marts use (per event type, revenue)
+event_days as (
+    select * from {{ ref('int_patient_activity_daily') }}
 ),
 
 stages as (
-    select * from {{ ref('int_care_journey_stages_accepted') }}
+    select * from {{ ref('int_care_journey_stages_ordered') }}
 ),
 
 claims as (
@@ -26,7 +28,7 @@ claims as (
 ),
 
 calls as (
-    select * from {{ ref('int_outreach_calls_accepted') }}
+    select * from {{ ref('int_outreach_calls_classified') }}
 ),
 
 analysis_date as (
@@ -37,44 +39,23 @@ period_numbers as (
     {{ dbt.generate_series(1000) }}
 ),
 
-event_days as (
-    select
-        events.patient_id,
-        cast(events.event_at as date) as event_date,
-        count(*) as events,
-        sum(case when events.event_type = 'login' then 1 else 0 end) as logins,
-        sum(case when events.event_type = 'telemedicine_visit' then 1 else 0 end) as telemedicine_visits,
-        sum(case when events.event_type = 'medication_refill' then 1 else 0 end) as medication_refills,
-        sum(case when events.event_type = 'health_tracking' then 1 else 0 end) as health_tracking,
-        sum(case when events.event_type = 'education_content' then 1 else 0 end) as education_content,
-        sum(case when events.event_type = 'message' then 1 else 0 end) as messages,
-        sum(events.revenue_usd) as revenue_usd
-    from events
-    group by
-        events.patient_id,
-        cast(events.event_at as date)
-),
-
 event_periods as (
     select
         event_days.patient_id,
-        {{ period_template | replace('@date', 'event_days.event_date') }} as period_index,
+        {{ period_template | replace('@date', 'event_days.activity_date') }} as period_index,
         sum(event_days.events) as events,
         count(*) as active_days,
-        sum(event_days.logins) as logins,
-        sum(event_days.telemedicine_visits) as telemedicine_visits,
-        sum(event_days.medication_refills) as medication_refills,
-        sum(event_days.health_tracking) as health_tracking,
-        sum(event_days.education_content) as education_content,
-        sum(event_days.messages) as messages,
-        sum(event_days.revenue_usd) as revenue_usd,
-        min(event_days.event_date) as first_event_date,
-        max(event_days.event_date) as last_event_date
+        {%- for column in event_type_columns %}
+            sum(event_days.{{ column }}) as {{ column }},
+        {%- endfor %}
+        sum(event_days.revenue_usd) as revenue,
+        min(event_days.activity_date) as first_event_date,
+        max(event_days.activity_date) as last_event_date
     from event_days
     cross join analysis_date
     group by
         event_days.patient_id,
-        {{ period_template | replace('@date', 'event_days.event_date') }}
+        {{ period_template | replace('@date', 'event_days.activity_date') }}
 ),
 
 call_periods as (
@@ -82,7 +63,7 @@ call_periods as (
         calls.patient_id,
         {{ period_template | replace('@date', 'cast(calls.called_at as date)') }} as period_index,
         count(*) as calls,
-        sum(case when calls.outcome = 'engaged' then 1 else 0 end) as engaged_calls,
+        sum(case when calls.is_engaged then 1 else 0 end) as engaged_calls,
         max(cast(calls.called_at as date)) as last_call_date
     from calls
     cross join analysis_date
@@ -96,7 +77,7 @@ claim_periods as (
     select
         claims.patient_id,
         {{ period_template | replace('@date', 'claims.claim_end_date') }} as period_index,
-        count(*) as claims_ended,
+        count(*) as claims,
         sum(claims.paid_amount) as paid_amount,
         max(claims.claim_end_date) as last_claim_date
     from claims
@@ -109,35 +90,28 @@ claim_periods as (
 stage_entry_periods as (
     select
         stages.patient_id,
-        {{ period_template | replace('@date', 'cast(stages.entered_at as date)') }} as period_index,
+        {{ period_template | replace('@date', 'stages.entered_date') }} as period_index,
         count(*) as stages_entered,
-        max(
-            case stages.stage
-                when 'screening' then 1
-                when 'diagnosis' then 2
-                when 'treatment' then 3
-                when 'follow_up' then 4
-            end
-        ) as furthest_stage_entered,
-        max(cast(stages.entered_at as date)) as last_stage_entered_date
+        max(stages.stage_order) as furthest_stage_entered,
+        max(stages.entered_date) as last_stage_entered_date
     from stages
     cross join analysis_date
     group by
         stages.patient_id,
-        {{ period_template | replace('@date', 'cast(stages.entered_at as date)') }}
+        {{ period_template | replace('@date', 'stages.entered_date') }}
 ),
 
 stage_completion_periods as (
     select
         stages.patient_id,
-        {{ period_template | replace('@date', 'cast(stages.completed_at as date)') }} as period_index,
+        {{ period_template | replace('@date', 'stages.completed_date') }} as period_index,
         count(*) as stages_completed
     from stages
     cross join analysis_date
-    where stages.completed_at is not null
+    where stages.is_completed
     group by
         stages.patient_id,
-        {{ period_template | replace('@date', 'cast(stages.completed_at as date)') }}
+        {{ period_template | replace('@date', 'stages.completed_date') }}
 ),
 
 enrolment_periods as (
@@ -212,19 +186,16 @@ final as (
         patient_periods.period_end_date,
         cast(coalesce(event_periods.events, 0) as {{ dbt.type_bigint() }}) as events,
         cast(coalesce(event_periods.active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
-        cast(coalesce(event_periods.logins, 0) as {{ dbt.type_bigint() }}) as logins,
-        cast(coalesce(event_periods.telemedicine_visits, 0) as {{ dbt.type_bigint() }}) as telemedicine_visits,
-        cast(coalesce(event_periods.medication_refills, 0) as {{ dbt.type_bigint() }}) as medication_refills,
-        cast(coalesce(event_periods.health_tracking, 0) as {{ dbt.type_bigint() }}) as health_tracking,
-        cast(coalesce(event_periods.education_content, 0) as {{ dbt.type_bigint() }}) as education_content,
-        cast(coalesce(event_periods.messages, 0) as {{ dbt.type_bigint() }}) as messages,
-        cast(coalesce(event_periods.revenue_usd, 0) as {{ carepulse.type_money() }}) as revenue_usd,
+        {%- for column in event_type_columns %}
+            cast(coalesce(event_periods.{{ column }}, 0) as {{ dbt.type_bigint() }}) as {{ column }},
+        {%- endfor %}
+        cast(coalesce(event_periods.revenue, 0) as {{ carepulse.type_money() }}) as revenue,
         event_periods.first_event_date,
         event_periods.last_event_date,
         cast(coalesce(call_periods.calls, 0) as {{ dbt.type_bigint() }}) as calls,
         cast(coalesce(call_periods.engaged_calls, 0) as {{ dbt.type_bigint() }}) as engaged_calls,
         call_periods.last_call_date,
-        cast(coalesce(claim_periods.claims_ended, 0) as {{ dbt.type_bigint() }}) as claims_ended,
+        cast(coalesce(claim_periods.claims, 0) as {{ dbt.type_bigint() }}) as claims,
         cast(coalesce(claim_periods.paid_amount, 0) as {{ carepulse.type_money() }}) as paid_amount,
         claim_periods.last_claim_date,
         cast(coalesce(stage_entry_periods.stages_entered, 0) as {{ dbt.type_bigint() }}) as stages_entered,

@@ -1,18 +1,19 @@
 {#- The point-in-time grid of the ML step: one row per cutoff date.
 
-    Cutoffs step back from the as-of date in periods of ml_period_days (30) days:
+    Cutoffs step back from the as-of date in periods of var ml_period_days (30) days:
     cutoff k = as_of_date - 30 k, k = 0 (the scoring cutoff) .. the oldest cutoff at least
-    60 days after the first activity. A 30-day grid keeps every feature window (30, 90,
-    180, 360 days) a whole number of periods, so features are sums of per-period
-    aggregates (linear in the data, see int_patient_activity_by_period) and exact to the
-    day. The grid of a warehouse whose data end 30 m days earlier is the same grid minus
-    its m newest cutoffs: the leakage test relies on that. A cutoff is labelled when its
-    churn window (churn_inactivity_days after it) ends on or before the as-of date. -#}
+    var ml_min_history_days (60) after the first activity. A 30-day grid keeps every
+    feature window (30, 90, 180, 360 days) a whole number of periods, so features are sums
+    of per-period aggregates (linear in the data, see int_patient_periods_aggregated) and
+    exact to the day. The grid of a warehouse whose data end 30 m days earlier is the same
+    grid minus its m newest cutoffs: the leakage test relies on that. A cutoff is labelled
+    when its churn window (churn_inactivity_days after it) ends on or before the as-of
+    date. -#}
 {%- set horizon = var('churn_inactivity_days') -%}
-{%- set period_days = 30 -%}
-{%- set min_history_days = 60 -%}
-with events as (
-    select * from {{ ref('int_engagement_events_accepted') }}
+{%- set period_days = var('ml_period_days') -%}
+{%- set min_history_days = var('ml_min_history_days') -%}
+with event_days as (
+    select * from {{ ref('int_patient_activity_daily') }}
 ),
 
 analysis_date as (
@@ -20,8 +21,8 @@ analysis_date as (
 ),
 
 history as (
-    select min(cast(event_at as date)) as first_activity_date
-    from events
+    select min(activity_date) as first_activity_date
+    from event_days
 ),
 
 period_numbers as (

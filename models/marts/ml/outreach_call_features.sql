@@ -6,10 +6,14 @@
     and recent activity. A call's own outcome is its label, never a feature.
     The next call is placed on the first weekday after the as-of date at the most common
     call hour, with the patient's latest program (else the most common one for their
-    condition). Weekday is 0 = Monday, counted from a known Monday so it is portable. -#}
-{%- set reference_monday = "cast('2024-01-01' as date)" -%}
+    condition). call_weekday is the ISO weekday minus one (0 = Monday), the numbering the
+    model was trained with. What an outcome means comes from seed outreach_outcome_map
+    (int_outreach_calls_classified); the windows are vars ml_call_history_days,
+    ml_call_activity_windows and ml_call_activity_lookback_days. -#}
+{%- set history_days = var('ml_call_history_days') -%}
+{%- set activity_windows = var('ml_call_activity_windows') -%}
 {#- recent activity looks this far back before a call (days_since_last_event is null beyond) -#}
-{%- set lookback_days = 180 -%}
+{%- set lookback_days = var('ml_call_activity_lookback_days') -%}
 with patients as (
     select * from {{ ref('int_patients_accepted') }}
 ),
@@ -19,11 +23,11 @@ events as (
 ),
 
 calls as (
-    select * from {{ ref('int_outreach_calls_accepted') }}
+    select * from {{ ref('int_outreach_calls_classified') }}
 ),
 
 patient_features as (
-    select * from {{ ref('int_patient_features_by_cutoff') }}
+    select * from {{ ref('patient_features_by_cutoff') }}
 ),
 
 analysis_date as (
@@ -38,10 +42,10 @@ channels as (
 
 hour_counts as (
     select
-        extract(hour from called_at) as call_hour,
+        hour_of_day as call_hour,
         count(*) as calls
     from calls
-    group by extract(hour from called_at)
+    group by hour_of_day
 ),
 
 typical_hour as (
@@ -55,24 +59,11 @@ typical_hour as (
     where hour_rank = 1
 ),
 
-as_of_days as (
-    select
-        as_of_date,
-        {{ dbt.datediff(reference_monday, 'as_of_date', 'day') }}
-            as days_since_reference
-    from analysis_date
-),
-
 next_call_day as (
     select
         as_of_date,
-        -- days to the next weekday: Friday -> Monday is 3, Saturday -> Monday is 2
-        case (((days_since_reference + 1) % 7) + 7) % 7
-            when 5 then 3
-            when 6 then 2
-            else 1
-        end as days_ahead
-    from as_of_days
+        {{ carepulse.days_to_next_weekday('as_of_date') }} as days_ahead
+    from analysis_date
 ),
 
 next_call_slot as (
@@ -129,7 +120,8 @@ next_calls as (
         next_call_slot.called_at,
         channels.channel,
         coalesce(latest_programs.program, condition_programs.program) as program,
-        cast(null as {{ dbt.type_string() }}) as outcome
+        cast(null as {{ dbt.type_string() }}) as outcome,
+        cast(null as {{ dbt.type_boolean() }}) as is_engaged
     from active_patients
     cross join channels
     cross join next_call_slot
@@ -153,7 +145,8 @@ observed_calls as (
         called_at,
         channel,
         program,
-        outcome
+        outcome,
+        is_engaged
     from calls
 ),
 
@@ -167,16 +160,16 @@ prior_calls as (
     select
         anchors.anchor_id,
         count(*) as prior_calls,
-        sum(case when calls.outcome = 'engaged' then 1 else 0 end) as prior_engaged_calls,
+        sum(case when calls.is_engaged then 1 else 0 end) as prior_engaged_calls,
         sum(case when calls.channel = anchors.channel then 1 else 0 end) as prior_calls_same_channel,
         sum(
-            case when calls.channel = anchors.channel and calls.outcome = 'engaged' then 1 else 0 end
+            case when calls.channel = anchors.channel and calls.is_engaged then 1 else 0 end
         ) as prior_engaged_same_channel,
         sum(
             case
-                when calls.called_at >= {{ dbt.dateadd('day', -90, 'anchors.called_at') }} then 1 else 0
+                when calls.called_at >= {{ dbt.dateadd('day', -history_days, 'anchors.called_at') }} then 1 else 0
             end
-        ) as prior_calls_90d,
+        ) as prior_calls_{{ history_days }}d,
         max(calls.called_at) as last_call_at
     from anchors
     inner join calls
@@ -189,7 +182,7 @@ prior_calls as (
 last_call_outcomes as (
     select
         anchors.anchor_id,
-        max(case when calls.outcome = 'engaged' then 1 else 0 end) as last_call_engaged
+        max(case when calls.is_engaged then 1 else 0 end) as last_call_engaged
     from anchors
     inner join prior_calls
         on anchors.anchor_id = prior_calls.anchor_id
@@ -203,21 +196,13 @@ last_call_outcomes as (
 recent_activity as (
     select
         anchors.anchor_id,
-        sum(
-            case
-                when events.event_at >= {{ dbt.dateadd('day', -7, 'anchors.called_at') }} then 1 else 0
-            end
-        ) as events_7d,
-        sum(
-            case
-                when events.event_at >= {{ dbt.dateadd('day', -30, 'anchors.called_at') }} then 1 else 0
-            end
-        ) as events_30d,
-        sum(
-            case
-                when events.event_at >= {{ dbt.dateadd('day', -90, 'anchors.called_at') }} then 1 else 0
-            end
-        ) as events_90d,
+        {%- for days in activity_windows %}
+            sum(
+                case
+                    when events.event_at >= {{ dbt.dateadd('day', -days, 'anchors.called_at') }} then 1 else 0
+                end
+            ) as events_{{ days }}d,
+        {%- endfor %}
         max(events.event_at) as last_event_at
     from anchors
     inner join events
@@ -238,6 +223,7 @@ joined as (
         anchors.channel,
         anchors.program,
         anchors.outcome,
+        anchors.is_engaged,
         patients.sex,
         patients.location_type,
         patients.primary_condition,
@@ -249,12 +235,12 @@ joined as (
         coalesce(prior_calls.prior_engaged_calls, 0) as prior_engaged_calls,
         coalesce(prior_calls.prior_calls_same_channel, 0) as prior_calls_same_channel,
         coalesce(prior_calls.prior_engaged_same_channel, 0) as prior_engaged_same_channel,
-        coalesce(prior_calls.prior_calls_90d, 0) as prior_calls_90d,
+        coalesce(prior_calls.prior_calls_{{ history_days }}d, 0) as prior_calls_{{ history_days }}d,
         coalesce(last_call_outcomes.last_call_engaged, 0) as last_call_engaged,
         cast(prior_calls.last_call_at as date) as last_call_date,
-        coalesce(recent_activity.events_7d, 0) as events_7d,
-        coalesce(recent_activity.events_30d, 0) as events_30d,
-        coalesce(recent_activity.events_90d, 0) as events_90d,
+        {%- for days in activity_windows %}
+            coalesce(recent_activity.events_{{ days }}d, 0) as events_{{ days }}d,
+        {%- endfor %}
         cast(recent_activity.last_event_at as date) as last_event_date
     from anchors
     inner join patients
@@ -276,12 +262,9 @@ final as (
         channel,
         program,
         outcome,
-        case when anchor_type = 'observed_call' then outcome = 'engaged' end as is_engaged,
+        is_engaged,
         cast(extract(hour from called_at) as {{ dbt.type_int() }}) as call_hour,
-        cast(
-            ((({{ dbt.datediff(reference_monday, 'call_date', 'day') }}) % 7) + 7) % 7
-            as {{ dbt.type_int() }}
-        ) as call_weekday,
+        cast({{ carepulse.iso_weekday('called_at') }} - 1 as {{ dbt.type_int() }}) as call_weekday,
         sex,
         location_type,
         primary_condition,
@@ -296,15 +279,15 @@ final as (
         cast(prior_engaged_calls as {{ dbt.type_bigint() }}) as prior_engaged_calls,
         cast(prior_calls_same_channel as {{ dbt.type_bigint() }}) as prior_calls_same_channel,
         cast(prior_engaged_same_channel as {{ dbt.type_bigint() }}) as prior_engaged_same_channel,
-        cast(prior_calls_90d as {{ dbt.type_bigint() }}) as prior_calls_90d,
+        cast(prior_calls_{{ history_days }}d as {{ dbt.type_bigint() }}) as prior_calls_{{ history_days }}d,
         cast(last_call_engaged as {{ dbt.type_int() }}) as last_call_engaged,
         cast(
             {{ dbt.datediff('last_call_date', 'call_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as days_since_last_call,
-        cast(events_7d as {{ dbt.type_bigint() }}) as events_7d,
-        cast(events_30d as {{ dbt.type_bigint() }}) as events_30d,
-        cast(events_90d as {{ dbt.type_bigint() }}) as events_90d,
+        {%- for days in activity_windows %}
+            cast(events_{{ days }}d as {{ dbt.type_bigint() }}) as events_{{ days }}d,
+        {%- endfor %}
         cast(
             {{ dbt.datediff('last_event_date', 'call_date', 'day') }}
             as {{ dbt.type_int() }}

@@ -1,18 +1,18 @@
 {#- The churn label of every patient who is active at a labelled cutoff: churned when the
     patient has no engagement event in the churn_inactivity_days after the cutoff, i.e.
     their next event after the cutoff is later than label_window_end (or never comes).
-    The window ends on or before the as-of date (int_ml_cutoffs.is_labelled). Kept apart
+    The window ends on or before the as-of date (feature_cutoffs.is_labelled). Kept apart
     from the features on purpose: this is the only ML model that looks past a cutoff. -#}
 with features as (
-    select * from {{ ref('int_patient_features_by_cutoff') }}
+    select * from {{ ref('patient_features_by_cutoff') }}
 ),
 
 cutoffs as (
-    select * from {{ ref('int_ml_cutoffs') }}
+    select * from {{ ref('feature_cutoffs') }}
 ),
 
 periods as (
-    select * from {{ ref('int_patient_activity_by_period') }}
+    select * from {{ ref('int_patient_periods_aggregated') }}
 ),
 
 -- first event in any newer period (periods are ordered oldest first)
