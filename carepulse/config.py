@@ -33,7 +33,7 @@ RAW_TABLES: tuple[str, ...] = (
 TARGETS: tuple[str, ...] = ("duckdb",)
 
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
-_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.I)
+_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -83,7 +83,7 @@ class Settings:
     target: str = "duckdb"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from `env` (default os.environ), with non-None overrides (CLI flags) winning.
 
         Relative paths given by the user are taken from the current directory; the built-in

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from carepulse.build_lock import BuildBusy, build_lock, private_build_path, remove, remove_build_files, stale_build_files
+from carepulse.build_lock import (
+    BuildBusy,
+    build_lock,
+    private_build_path,
+    remove,
+    remove_build_files,
+    stale_build_files,
+)
 from carepulse.config import RAW_TABLES, Settings, raw_files_present
 from carepulse.dbt_runner import StepFailed, run_dbt
 from carepulse.state import build_fingerprint, is_up_to_date, record_build

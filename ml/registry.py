@@ -17,7 +17,7 @@ import hashlib
 import io
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ _RUN_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{8}$")
 
 def new_run_id(fingerprint: str, now: datetime | None = None) -> str:
     """Sortable, unique run id: UTC time to the microsecond plus the data fingerprint prefix."""
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     return f"{moment.strftime('%Y%m%dT%H%M%S%f')}Z-{fingerprint[:8]}"
 
 

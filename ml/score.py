@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def score(
     with threadpool_limits(limits=int(bundle["config"].get("n_jobs", 1))):
         churn_scores = churn.score_churn(churn_model, churn_rows, bands, k)
         engagement_scores = engagement.score_engagement(engagement_model, next_calls, bands, k)
-    scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    scored_at = datetime.now(UTC).replace(tzinfo=None)
     for frame, trained in ((churn_scores, churn_model), (engagement_scores, engagement_model)):
         frame["run_id"] = run_id
         frame["model_name"] = trained.model_name

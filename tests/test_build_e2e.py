@@ -21,7 +21,6 @@ from pathlib import Path
 import duckdb
 import joblib
 import pytest
-
 from conftest import PROJECT_DIR, query
 
 SCALE, SEED = "0.01", "7"
@@ -33,7 +32,7 @@ class _Payload:
     def __init__(self, marker: Path) -> None:
         self.marker = str(marker)
 
-    def __reduce__(self):  # noqa: ANN204 - pickle protocol
+    def __reduce__(self):
         return (open, (self.marker, "w"))
 
 

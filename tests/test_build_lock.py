@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_DIR, query, write_raw_tables
 from test_foundation import minimal_raw_tables
 
