@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from carepulse.config import PROJECT_DIR
+from carepulse.config import PROJECT_DIR, Settings
 from carepulse.dbt_runner import StepFailed, dbt_executable
 from carepulse.oracle import oracle_comparison
 
@@ -74,9 +74,12 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     raw, db, target = work / "raw", work / "carepulse.duckdb", work / "target"
-    env = dict(os.environ)
-    env.update(CAREPULSE_RAW_DIR=str(raw), CAREPULSE_DB=str(db), DBT_PROFILES_DIR=str(PROJECT_DIR))
-    env.pop("CAREPULSE_AS_OF", None)
+    # The same Settings as `carepulse build` (threads, memory, ML threads validated once),
+    # for this scratch warehouse; the as-of date is always the data's own.
+    settings = Settings.from_env(
+        {k: v for k, v in os.environ.items() if k != "CAREPULSE_AS_OF"}, raw_dir=raw, db_path=db
+    )
+    env = settings.dbt_env()
 
     figures: dict[str, Any] = {
         "scale": scale,
@@ -97,8 +100,7 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
     )
     figures["dbt_seconds_by_family"] = _family_from_manifest(target)
     if with_ml:
-        models = work / "models"
-        ml_args = ["--db", str(db), "--model-dir", str(models)]
+        ml_args = ["--db", str(settings.db_path), "--model-dir", str(settings.model_dir)]
         steps["ml_train"] = _measured("ml_train", [sys.executable, "-m", "ml", "train", *ml_args], env, work)
         steps["ml_score"] = _measured("ml_score", [sys.executable, "-m", "ml", "score", *ml_args], env, work)
         steps["dbt_post_ml"] = _measured(
