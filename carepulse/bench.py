@@ -77,7 +77,10 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
     # The same Settings as `carepulse build` (threads, memory, ML threads validated once),
     # for this scratch warehouse; the as-of date is always the data's own.
     settings = Settings.from_env(
-        {k: v for k, v in os.environ.items() if k != "CAREPULSE_AS_OF"}, raw_dir=raw, db_path=db
+        {k: v for k, v in os.environ.items() if k != "CAREPULSE_AS_OF"},
+        raw_dir=raw,
+        db_path=db,
+        model_dir=work / "models",
     )
     env = settings.dbt_env()
 
