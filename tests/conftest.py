@@ -6,11 +6,13 @@ process could not reopen the file afterwards; see upstream dbt-duckdb issue 616)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,22 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
+#: Name of the link to the raw folder, made next to each test database (see run_dbt).
+RAW_LINK = "raw_input"
+#: partial_parse.msgpack of the first run per parse key, reused by later runs with that key.
+_PARSE_CACHE: dict[tuple[str, ...], Path] = {}
+
+
+def _parse_key(args: Sequence[str], db_path: Path, as_of: str | None, vars_json: str) -> tuple[str, ...]:
+    """What dbt's partial parsing depends on besides the project files: the project, the
+    profile (the database path, so its name: dbt runs next to it), the project's env vars
+    (CAREPULSE_RAW_DIR is always RAW_LINK; CAREPULSE_AS_OF) and --vars."""
+    project = str(PROJECT_DIR)
+    if "--project-dir" in args:
+        project = str(Path(args[list(args).index("--project-dir") + 1]).resolve())
+    return (project, db_path.name, as_of or "", vars_json)
+
+
 def run_dbt(
     args: Sequence[str],
     raw_dir: Path,
@@ -31,23 +49,51 @@ def run_dbt(
     dbt_vars: Mapping[str, Any] | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command from the project root against raw_dir and db_path."""
+    """Run one dbt command of the project against raw_dir and db_path.
+
+    Why it runs in the database's folder with relative paths: dbt re-parses the whole
+    project (10-15 s) whenever the profile or the project's env vars differ from the saved
+    parse, and both hold the database and raw paths. With CAREPULSE_DB = the file name and
+    CAREPULSE_RAW_DIR = a link named RAW_LINK beside it, every test database with the same
+    file name, as-of date and vars parses identically, so the saved parse of the first run
+    (target/partial_parse.msgpack) is copied into the next one's target folder and reused.
+    A separate target path per database keeps consecutive runs' artifacts apart.
+    """
+    work = db_path.parent
+    work.mkdir(parents=True, exist_ok=True)
+    link = work / RAW_LINK
+    if Path(raw_dir).resolve() != link.resolve():
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(Path(raw_dir).resolve(), target_is_directory=True)
     env = dict(os.environ)
     env.update(
-        CAREPULSE_RAW_DIR=str(raw_dir),
-        CAREPULSE_DB=str(db_path),
+        CAREPULSE_RAW_DIR=RAW_LINK,
+        CAREPULSE_DB=db_path.name,
         DBT_PROFILES_DIR=str(PROJECT_DIR),
         CAREPULSE_THREADS="2",
     )
     env.pop("CAREPULSE_AS_OF", None)
     if as_of:
         env["CAREPULSE_AS_OF"] = as_of
+    vars_json = json.dumps(dict(dbt_vars), sort_keys=True) if dbt_vars else ""
     command = [DBT, *args]
-    if dbt_vars:
-        command += ["--vars", json.dumps(dict(dbt_vars))]
-    # A separate target path per database keeps parallel or consecutive runs apart.
-    command += ["--target-path", str(db_path.parent / "target"), "--log-path", str(db_path.parent / "logs")]
-    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    if "--project-dir" not in args:
+        command += ["--project-dir", str(PROJECT_DIR)]
+    if vars_json:
+        command += ["--vars", vars_json]
+    target = work / "target"
+    command += ["--target-path", str(target), "--log-path", str(work / "logs")]
+    key = _parse_key(args, db_path, as_of, vars_json)
+    saved = target / "partial_parse.msgpack"
+    if key in _PARSE_CACHE and not saved.exists():
+        target.mkdir(exist_ok=True)
+        shutil.copy2(_PARSE_CACHE[key], saved)
+    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+    if key not in _PARSE_CACHE and saved.exists():
+        keep = Path(tempfile.mkdtemp(prefix="dbt_parse_")) / saved.name
+        shutil.copy2(saved, keep)
+        _PARSE_CACHE[key] = keep
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return result
@@ -66,12 +112,15 @@ def copy_project(destination: Path) -> Path:
 
 
 def query(db_path: Path, sql: str) -> pd.DataFrame:
-    """Run one query read-only and close the connection (DuckDB allows one writer)."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute(sql).fetchdf()
-    finally:
-        con.close()
+    """Run one query read-only and close the connection (DuckDB allows one writer).
+
+    From the database's folder: its raw views read RAW_LINK there (see run_dbt)."""
+    with contextlib.chdir(db_path.parent):
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            return con.execute(sql).fetchdf()
+        finally:
+            con.close()
 
 
 def write_raw_tables(raw_dir: Path, tables: Mapping[str, pd.DataFrame], fmt: str = "csv") -> Path:
