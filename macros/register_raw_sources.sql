@@ -6,6 +6,16 @@
     the contract is not met, before any model runs. Every column is read as text so that a
     malformed value becomes a quarantined row in staging instead of a failed scan.
     On other adapters (Spark) the sources are real tables already: nothing to register.
+
+    Every path that reaches SQL is a quoted string literal (carepulse.quoted_literal): the raw
+    folder comes from the environment and may hold quotes (issue 11, defect 3).
+
+    CSV lines that cannot be parsed (too many or too few fields, bytes that are not UTF-8, an
+    unterminated quote) do not stop the build (issue 11, defect 4): DuckDB skips them and
+    records them (store_rejects); their line numbers and the kind of problem are kept in the
+    table main.raw_<table>_malformed, and the view adds one row per such line, all contract
+    columns null and raw_malformed = {"file", "line", "problem"} as JSON. The line's text is
+    never kept or printed: it may hold names, emails or birth dates.
 -#}
 {% macro register_raw_sources() %}
     {{ return(adapter.dispatch('register_raw_sources', 'carepulse')()) }}
@@ -23,29 +33,65 @@
         {% if node.source_meta.get('raw_contract') %}
             {% set stem = node.meta.get('raw_file', node.name) %}
             {% set found = carepulse.find_raw_file(raw_dir, stem) %}
-            {% set reader = carepulse.raw_reader(found) %}
-            {% set present = carepulse.raw_file_columns(reader) %}
+            {% set file_name = found.split('/') | last %}
+            {% set present = carepulse.raw_file_columns(carepulse.raw_reader(found)) %}
             {% set required = node.columns.keys() | list %}
             {% set missing = [] %}
             {% for column in required %}
                 {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
             {% endfor %}
             {% if missing %}
+                {#- The header's names are not printed: when line 1 is not a proper header the
+                    "names" are a patient's values. -#}
                 {% do exceptions.raise_compiler_error(
                     "Raw input contract violated: file " ~ found ~ " (table " ~ node.name
-                    ~ ") is missing required column(s): " ~ missing | join(', ')
-                    ~ ". Present: " ~ present | join(', ')
-                    ~ ". See the raw input contract in README.md."
+                    ~ "), line 1 (the header) is missing required column(s): " ~ missing | join(', ')
+                    ~ ". The header has " ~ present | length ~ " column(s); the file must be"
+                    ~ " comma-separated UTF-8 with a header row naming the contract columns."
+                    ~ " See the raw input contract in README.md."
                 ) %}
             {% endif %}
-            {% set select_list = [] %}
+            {% set columns_as_text = [] %}
+            {% set null_columns = [] %}
             {% for column in required %}
-                {% do select_list.append('cast(' ~ adapter.quote(present[column | lower]) ~ ' as varchar) as ' ~ column) %}
+                {% do columns_as_text.append('cast(' ~ adapter.quote(present[column | lower]) ~ ' as varchar) as ' ~ column) %}
+                {% do null_columns.append('cast(null as varchar) as ' ~ column) %}
             {% endfor %}
-            {% do statements.append(
-                'create or replace view ' ~ node.schema ~ '.' ~ node.identifier ~ ' as select '
-                ~ select_list | join(', ') ~ ' from ' ~ reader
-            ) %}
+            {% set view = node.schema ~ '.' ~ node.identifier %}
+            {% set malformed = node.schema ~ '.' ~ node.identifier ~ '_malformed' %}
+            {% if found.endswith('.parquet') %}
+                {% do statements.append('drop table if exists ' ~ malformed) %}
+                {% do statements.append(
+                    'create or replace view ' ~ view ~ ' as select ' ~ columns_as_text | join(', ')
+                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found)
+                ) %}
+            {% else %}
+                {#- DuckDB converts only the columns a query uses: without this filter, count(*)
+                    would count a line with a bad byte that select * skips. Both the rejects scan
+                    and the view use it, so they split the lines the same way. -#}
+                {% set used = [] %}
+                {% for column in required %}
+                    {% do used.append(adapter.quote(present[column | lower])) %}
+                {% endfor %}
+                {% set all_read = 'length(concat(' ~ used | join(', ') ~ ')) >= 0' %}
+                {% set rejects = 'carepulse_rejects_' ~ node.name %}
+                {% do statements.append(
+                    'select count(*) from ' ~ carepulse.raw_reader(found, rejects_table=rejects)
+                    ~ ' where ' ~ all_read
+                ) %}
+                {% do statements.append(
+                    'create or replace table ' ~ malformed ~ ' as select line, min(error_type) as problem from '
+                    ~ rejects ~ ' group by line'
+                ) %}
+                {% do statements.append(
+                    'create or replace view ' ~ view ~ ' as select ' ~ columns_as_text | join(', ')
+                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found)
+                    ~ ' where ' ~ all_read
+                    ~ ' union all select ' ~ null_columns | join(', ')
+                    ~ ", cast(json_object('file', " ~ carepulse.quoted_literal(file_name)
+                    ~ ", 'line', line, 'problem', problem) as varchar) as raw_malformed from " ~ malformed
+                ) %}
+            {% endif %}
         {% endif %}
     {% endfor %}
     {{ return(statements | join(';\n')) }}
@@ -55,7 +101,7 @@
 {% macro find_raw_file(raw_dir, stem) %}
     {% for extension in ['parquet', 'csv'] %}
         {% set candidate = raw_dir ~ '/' ~ stem ~ '.' ~ extension %}
-        {% set hits = run_query("select count(*) from glob('" ~ candidate ~ "')").columns[0].values()[0] %}
+        {% set hits = run_query('select count(*) from glob(' ~ carepulse.quoted_literal(candidate) ~ ')').columns[0].values()[0] %}
         {% if hits > 0 %}{{ return(candidate) }}{% endif %}
     {% endfor %}
     {% do exceptions.raise_compiler_error(
@@ -64,12 +110,28 @@
     ) %}
 {% endmacro %}
 
-{% macro raw_reader(path) %}
+{#- The table function reading one raw file. CSV: the dialect is fixed (comma, double quote)
+    so that one malformed line can never make the sniffer take a data row for the header;
+    lines that do not parse are skipped, or recorded in rejects_table when given. -#}
+{% macro raw_reader(path, rejects_table=none) %}
     {% if path.endswith('.parquet') %}
-        {{ return("read_parquet('" ~ path ~ "')") }}
+        {{ return('read_parquet(' ~ carepulse.quoted_literal(path) ~ ')') }}
     {% endif %}
     {#- all_varchar keeps leading zeros (ZIP codes) and lets bad values reach the quarantine. -#}
-    {{ return("read_csv('" ~ path ~ "', header = true, all_varchar = true)") }}
+    {% set options = [
+        carepulse.quoted_literal(path), 'header = true', 'all_varchar = true',
+        "delim = ','", "quote = '\"'", "escape = '\"'",
+    ] %}
+    {% if rejects_table %}
+        {% do options.extend([
+            'store_rejects = true',
+            'rejects_table = ' ~ carepulse.quoted_literal(rejects_table),
+            'rejects_scan = ' ~ carepulse.quoted_literal(rejects_table ~ '_scan'),
+        ]) %}
+    {% else %}
+        {% do options.append('ignore_errors = true') %}
+    {% endif %}
+    {{ return('read_csv(' ~ options | join(', ') ~ ')') }}
 {% endmacro %}
 
 {#- Lower-cased column name -> the name as spelled in the file. -#}

@@ -10,9 +10,10 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from conftest import PROJECT_DIR, run_dbt
+from conftest import PROJECT_DIR, query, run_dbt
 
 WILSON_Z = 1.959964
 
@@ -61,3 +62,203 @@ def test_wilson_interval_holds_the_rate_exactly_at_the_edges(tmp_path: Path) -> 
             assert row["lo"] == 0.0, row
     one = next(row for row in rows if row["n"] == 1 and row["k"] == 1)
     assert one["lo"] == pytest.approx(wilson(1, 1)[0], abs=1e-12) and one["hi"] == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# One hostile raw set, one build: quoting, malformed lines, time zones, formats, key length,
+# an empty table. The raw folder's name is the injection payload from the issue.
+
+INJECTION_DIR = "X'); copy (select 1) to 'f.csv'; select count(*) from glob('\"q"
+LEAKED = ["Zelda", "Quintessa", "zelda@leak.invalid", "555-0199-4242", "1966-06-16", "54321", "Yorick", "1944-04-04"]
+LONG_ID = "L" * 200
+
+
+def luhn_npi(base: str) -> str:
+    """A 10-digit NPI from a 9-digit base with the CMS check digit (80840 prefix)."""
+    digits = [int(d) for d in "80840" + base]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2 == 0:
+            digit *= 2
+            digit = digit - 9 if digit > 9 else digit
+        total += digit
+    return base + str((10 - total % 10) % 10)
+
+
+NPI_OK = "1234567893"
+NPI_BAD_STATE = luhn_npi("123456790")
+
+
+def csv_bytes(header: str, lines: list[bytes | str]) -> bytes:
+    """A CSV file as bytes: str lines are UTF-8, bytes lines are written as they are."""
+    out = [(header + "\n").encode()]
+    out += [line if isinstance(line, bytes) else (line + "\n").encode() for line in lines]
+    return b"".join(out)
+
+
+PATIENT_HEADER = ("patient_id,first_name,last_name,email,phone,birth_date,sex,zip_code,location_type,"
+                  "primary_condition,referral_source,plan_type,enrolled_at")
+
+
+def patient_line(pid: str, enrolled: str = "2024-01-05 09:00:00", zip_code: str = "02139") -> str:
+    return f"{pid},Anna,Smith,{pid.lower()}@example.invalid,555-0100,1970-03-04,F,{zip_code},urban,copd,doctor,commercial,{enrolled}"
+
+
+def hostile_raw_files() -> dict[str, bytes]:
+    """Raw CSVs holding one case per line; the comment on each line says what it should become."""
+    patients = csv_bytes(PATIENT_HEADER, [
+        patient_line("P1"),                                                        # accepted
+        patient_line("P2", enrolled="2024-01-05T10:00:00+05:00"),                  # accepted, 05:00 UTC
+        patient_line("P3", enrolled="2024-01-05T10:00:00Z"),                       # accepted, 10:00 UTC
+        # line 5: too many fields -> malformed_row
+        "P4,Zelda,Quintessa,zelda@leak.invalid,555-0199-4242,1966-06-16,F,54321,urban,copd,doctor,x,2024-01-05,EXTRA",
+        # line 6: too few fields -> malformed_row
+        "P5,Zelda,Quintessa,zelda@leak.invalid",
+        # line 7: a byte that is not UTF-8 -> malformed_row, and nothing of it printed anywhere
+        "P6,Yorick,Qu\xefntessa,zelda@leak.invalid,555-0199-4242,1944-04-04,M,54321,rural,copd,doctor,x,2024-01-05".encode("latin-1") + b"\n",
+        patient_line("P7", zip_code="1234"),                                       # malformed_code (ZIP)
+        patient_line(LONG_ID),                                                     # key_too_long
+        patient_line("P9", zip_code=""),                                           # accepted, zip3 null
+        patient_line("P10", enrolled="2024-01-05T10:00:00+99:00"),                 # unparseable_value
+    ])
+    events = csv_bytes("event_id,patient_id,event_at,event_type,revenue_usd", [
+        # line 2 (the first data line): too many fields, must not fool the header check
+        "E0,P1,2025-03-01 10:00:00,login,0,EXTRA,MORE",
+        "E1,P1,2025-03-01T10:00:00+05:00,login,0",                                 # accepted, 05:00 UTC
+        "E2,P1,2025-03-01T23:30:00-02:00,login,0",                                 # accepted, next day 01:30 UTC
+        "E3,P2,2025-06-30 08:00:00,telemedicine_visit,55.50",                      # accepted
+        f"{LONG_ID},P1,2025-03-01 10:00:00,login,0",                               # key_too_long
+    ])
+    stages = csv_bytes("patient_id,stage,entered_at,completed_at", ["P1,screening,2024-02-01 00:00:00,"])
+    calls = csv_bytes("call_id,patient_id,called_at,channel,program,outcome", [])   # header only: warn
+    providers = csv_bytes("provider_id,provider_name,specialty,state,city", [
+        f"{NPI_OK},Clinic A,cardiology,MA,Boston",                                 # accepted
+        f"{NPI_BAD_STATE},Clinic B,cardiology,<img src=x>,Boston",                  # malformed_code (state)
+    ])
+    claims = csv_bytes(
+        "claim_id,patient_id,provider_id,claim_start_date,claim_end_date,paid_amount,deductible_amount,"
+        "diagnosis_code,procedure_code",
+        [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,"],
+    )
+    return {"patients": patients, "engagement_events": events, "care_journey_stages": stages,
+            "outreach_calls": calls, "providers": providers, "claims": claims}
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("hostile")
+    raw = base / INJECTION_DIR
+    raw.mkdir()
+    for table, content in hostile_raw_files().items():
+        (raw / f"{table}.csv").write_bytes(content)
+    db = base / "wh" / "wh.duckdb"
+    db.parent.mkdir()
+    selection = ["--select", "+audit_quarantine", "+audit_reconciliation", "+int_patients_accepted",
+                 "+int_engagement_events_accepted", "+int_providers_accepted", "--indirect-selection", "cautious"]
+    result = run_dbt(["build", *selection], raw, db, dbt_vars={"quarantine_error_share": 1}, check=False)
+    return {"base": base, "raw": raw, "db": db, "result": result,
+            "log": (db.parent / "logs" / "dbt.log").read_text(errors="replace")}
+
+
+def built(hostile_build: dict) -> Path:
+    result = hostile_build["result"]
+    assert result.returncode == 0, result.stdout[-5000:]
+    return hostile_build["db"]
+
+
+def test_quotes_in_raw_dir_build_and_run_no_injected_sql(hostile_build: dict) -> None:
+    """Defect 3: the raw folder's name is pasted into SQL no more: the build works and the COPY never runs."""
+    built(hostile_build)
+    strays = [path for root in (PROJECT_DIR, hostile_build["base"], hostile_build["raw"])
+              for path in root.glob("f.csv")]
+    assert not strays, f"the injected COPY ran: {strays}"
+
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "dbt-duckdb 1.11.1 pastes the catalog name (the DuckDB file name up to its first dot) into string "
+    "literals in its own macros (duckdb__list_schemas, duckdb__check_schema_exists, ...): a quote in the "
+    "file name is a parser error before any project SQL runs. Needs a fix on the Python side (build under "
+    "a private file with a safe name, or refuse the name up front) or upstream."))
+def test_quote_in_db_file_name_builds(tmp_path: Path) -> None:
+    """Defect 3, second half: kept as a strict xfail so the day it passes, the marker must go."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table, content in hostile_raw_files().items():
+        (raw / f"{table}.csv").write_bytes(content)
+    result = run_dbt(["build", "--select", "int_as_of_date_resolved"], raw, tmp_path / "wh'q.duckdb", check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def quarantined(db: Path, table: str) -> list[tuple[str | None, str, dict]]:
+    rows = query(db, f"select record_key, rule, raw_record from audit.audit_quarantine where source_table = '{table}'")
+    return [(key, rule, json.loads(record)) for key, rule, record in rows.itertuples(index=False)]
+
+
+def test_malformed_lines_are_quarantined_with_file_and_line_and_the_rest_loads(hostile_build: dict) -> None:
+    """Defect 4: too many / too few fields and a non-UTF-8 byte quarantine their line only."""
+    db = built(hostile_build)
+    malformed = sorted((record["file"], record["line"], record["problem"])
+                       for _, rule, record in quarantined(db, "patients") if rule == "malformed_row")
+    assert [(file, line) for file, line, _ in malformed] == [("patients.csv", 5), ("patients.csv", 6),
+                                                              ("patients.csv", 7)]
+    assert all(problem for _, _, problem in malformed)
+    events = [(record["line"], rule) for _, rule, record in quarantined(db, "engagement_events")
+              if rule == "malformed_row"]
+    assert events == [(2, "malformed_row")]  # the first data line, which used to be taken for the header
+    accepted = set(query(db, "select patient_id from intermediate.int_patients_accepted").patient_id)
+    assert accepted == {"P1", "P2", "P3", "P9"}
+    reconciliation = query(db, "select * from audit.audit_reconciliation").set_index("source_table")
+    assert reconciliation.loc["patients", "rows_read"] == 10  # every data line, malformed ones included
+    assert (reconciliation.rows_read == reconciliation.rows_accepted + reconciliation.rows_quarantined).all()
+
+
+def test_identifier_values_of_malformed_lines_are_printed_nowhere(hostile_build: dict) -> None:
+    """Defect 4: DuckDB used to print a raw line (name, email, birth date, ZIP) to the console and log."""
+    db = built(hostile_build)
+    seen = hostile_build["result"].stdout + hostile_build["result"].stderr + hostile_build["log"]
+    quarantine_text = " ".join(query(db, "select raw_record from audit.audit_quarantine").raw_record)
+    for value in LEAKED:
+        # (a bare ZIP is skipped in the log: five digits also occur in its microsecond timestamps)
+        if not value.isdigit():
+            assert value not in seen, f"{value!r} printed by dbt"
+        assert value not in quarantine_text, f"{value!r} kept in the quarantine"
+
+
+def test_timestamps_with_offsets_are_converted_to_utc(hostile_build: dict) -> None:
+    """Defect 5: '+05:00' was dropped (10:00 kept); now 05:00 UTC; an impossible offset is unparseable."""
+    db = built(hostile_build)
+    enrolled = query(db, "select patient_id, strftime(enrolled_at, '%Y-%m-%d %H:%M') as t "
+                         "from intermediate.int_patients_accepted").set_index("patient_id").t
+    assert enrolled["P1"] == "2024-01-05 09:00"  # no offset: taken as UTC
+    assert enrolled["P2"] == "2024-01-05 05:00"  # +05:00
+    assert enrolled["P3"] == "2024-01-05 10:00"  # Z
+    events = query(db, "select event_id, strftime(event_at, '%Y-%m-%d %H:%M') as t "
+                       "from intermediate.int_engagement_events_accepted").set_index("event_id").t
+    assert events["E1"] == "2025-03-01 05:00"
+    assert events["E2"] == "2025-03-02 01:30"  # -02:00 crosses midnight
+    rules = {key: rule for key, rule, _ in quarantined(db, "patients")}
+    assert rules["P10"] == "unparseable_value"  # +99:00
+
+
+def test_documented_formats_and_key_length_are_enforced(hostile_build: dict) -> None:
+    """Defect 6: a state that is not two letters, a ZIP that is not five digits, a 200-character id."""
+    db = built(hostile_build)
+    assert {key: rule for key, rule, _ in quarantined(db, "providers")} == {NPI_BAD_STATE: "malformed_code"}
+    patients = {key: rule for key, rule, _ in quarantined(db, "patients") if isinstance(key, str)}
+    assert patients["P7"] == "malformed_code"
+    assert patients[LONG_ID] == "key_too_long"
+    assert {key: rule for key, rule, _ in quarantined(db, "engagement_events") if isinstance(key, str)} == {LONG_ID: "key_too_long"}
+    longest = query(db, "select max(length(patient_id)) as n from intermediate.int_patients_accepted").n[0]
+    assert longest <= 64
+    zip3 = query(db, "select patient_id, zip3 from intermediate.int_patients_accepted").set_index("patient_id").zip3
+    assert pd.isna(zip3["P9"])  # an empty ZIP is allowed (zip3 unknown)
+
+
+def test_header_only_file_builds_with_a_warning(hostile_build: dict) -> None:
+    """Defect 6: outreach_calls.csv has a header and no rows: the build passes and says so."""
+    db = built(hostile_build)
+    stdout = hostile_build["result"].stdout
+    assert "WARN 1 expression_is_true_audit_reconciliation_rows_read_0" in stdout
+    assert query(db, "select rows_read from audit.audit_reconciliation "
+                     "where source_table = 'outreach_calls'").rows_read[0] == 0

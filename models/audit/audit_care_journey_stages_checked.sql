@@ -1,4 +1,5 @@
 {#- Every staged care journey stage with the first quarantine rule it fails (null = accepted). -#}
+{%- set columns = carepulse.checked_columns('care_journey_stages') %}
 with stages as (
     select * from {{ ref('stg_platform__care_journey_stages') }}
 ),
@@ -16,7 +17,9 @@ row_rules as (
     select
         stages.*,
         {{ carepulse.first_failed_rule([
+            ('malformed_row', 'is_malformed'),
             ('missing_key', 'patient_id is null or stage is null'),
+            ('key_too_long', carepulse.longer_than_key_limit(['patient_id', 'stage'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('stage', 'care_journey_stages')),
             ('impossible_date', "entered_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
@@ -36,10 +39,7 @@ ranked as (
 
 checked as (
     select
-        ranked.patient_id,
-        ranked.stage,
-        ranked.entered_at,
-        ranked.completed_at,
+        {{- carepulse.select_columns(columns, 'ranked.') }}
         {{ dbt.concat(["coalesce(ranked.patient_id, '')", "'|'", "coalesce(ranked.stage, '')"]) }} as record_key,
         coalesce(
             ranked.row_rule,
@@ -54,10 +54,7 @@ checked as (
 
 final as (
     select
-        patient_id,
-        stage,
-        entered_at,
-        completed_at,
+        {{- carepulse.select_columns(columns) }}
         record_key,
         failed_rule,
         -- the raw record is kept for quarantined rows only

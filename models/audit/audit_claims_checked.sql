@@ -1,4 +1,5 @@
 {#- Every staged claim with the first quarantine rule it fails (null = accepted). -#}
+{%- set columns = carepulse.checked_columns('claims') %}
 with claims as (
     select * from {{ ref('stg_claims__claims') }}
 ),
@@ -21,7 +22,9 @@ row_rules as (
     select
         claims.*,
         {{ carepulse.first_failed_rule([
+            ('malformed_row', 'is_malformed'),
             ('missing_key', 'claim_id is null'),
+            ('key_too_long', carepulse.longer_than_key_limit(['claim_id', 'patient_id', 'provider_id'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('malformed_code', 'not coalesce(' ~ carepulse.regex_full_match(
                 'diagnosis_code', '[A-Z][0-9][0-9A-Z](\\.?[0-9A-Z]{1,4})?'
@@ -47,15 +50,7 @@ ranked as (
 
 checked as (
     select
-        ranked.claim_id,
-        ranked.patient_id,
-        ranked.provider_id,
-        ranked.claim_start_date,
-        ranked.claim_end_date,
-        ranked.paid_amount,
-        ranked.deductible_amount,
-        ranked.diagnosis_code,
-        ranked.procedure_code,
+        {{- carepulse.select_columns(columns, 'ranked.') }}
         ranked.claim_id as record_key,
         coalesce(
             ranked.row_rule,
@@ -76,15 +71,7 @@ checked as (
 
 final as (
     select
-        claim_id,
-        patient_id,
-        provider_id,
-        claim_start_date,
-        claim_end_date,
-        paid_amount,
-        deductible_amount,
-        diagnosis_code,
-        procedure_code,
+        {{- carepulse.select_columns(columns) }}
         record_key,
         failed_rule,
         -- the raw record is kept for quarantined rows only

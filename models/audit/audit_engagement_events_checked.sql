@@ -1,4 +1,5 @@
 {#- Every staged engagement event with the first quarantine rule it fails (null = accepted). -#}
+{%- set columns = carepulse.checked_columns('engagement_events') %}
 with events as (
     select * from {{ ref('stg_platform__engagement_events') }}
 ),
@@ -16,7 +17,9 @@ row_rules as (
     select
         events.*,
         {{ carepulse.first_failed_rule([
+            ('malformed_row', 'is_malformed'),
             ('missing_key', 'event_id is null'),
+            ('key_too_long', carepulse.longer_than_key_limit(['event_id', 'patient_id'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('event_type', 'engagement_events')),
             ('impossible_date', "event_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
@@ -36,11 +39,7 @@ ranked as (
 
 checked as (
     select
-        ranked.event_id,
-        ranked.patient_id,
-        ranked.event_at,
-        ranked.event_type,
-        ranked.revenue_usd,
+        {{- carepulse.select_columns(columns, 'ranked.') }}
         ranked.event_id as record_key,
         coalesce(
             ranked.row_rule,
@@ -55,11 +54,7 @@ checked as (
 
 final as (
     select
-        event_id,
-        patient_id,
-        event_at,
-        event_type,
-        revenue_usd,
+        {{- carepulse.select_columns(columns) }}
         record_key,
         failed_rule,
         -- the raw record is kept for quarantined rows only

@@ -1,4 +1,5 @@
 {#- Every staged outreach call with the first quarantine rule it fails (null = accepted). -#}
+{%- set columns = carepulse.checked_columns('outreach_calls') %}
 with calls as (
     select * from {{ ref('stg_platform__outreach_calls') }}
 ),
@@ -16,7 +17,9 @@ row_rules as (
     select
         calls.*,
         {{ carepulse.first_failed_rule([
+            ('malformed_row', 'is_malformed'),
             ('missing_key', 'call_id is null'),
+            ('key_too_long', carepulse.longer_than_key_limit(['call_id', 'patient_id'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('channel', 'outreach_calls')),
             ('unknown_value', carepulse.not_in_domain('outcome', 'outreach_calls')),
@@ -36,12 +39,7 @@ ranked as (
 
 checked as (
     select
-        ranked.call_id,
-        ranked.patient_id,
-        ranked.called_at,
-        ranked.channel,
-        ranked.program,
-        ranked.outcome,
+        {{- carepulse.select_columns(columns, 'ranked.') }}
         ranked.call_id as record_key,
         coalesce(
             ranked.row_rule,
@@ -56,12 +54,7 @@ checked as (
 
 final as (
     select
-        call_id,
-        patient_id,
-        called_at,
-        channel,
-        program,
-        outcome,
+        {{- carepulse.select_columns(columns) }}
         record_key,
         failed_rule,
         -- the raw record is kept for quarantined rows only

@@ -1,4 +1,5 @@
 {#- Every staged patient with the first quarantine rule it fails (null = accepted). -#}
+{%- set columns = carepulse.checked_columns('patients') %}
 with patients as (
     select * from {{ ref('stg_platform__patients') }}
 ),
@@ -11,11 +12,14 @@ row_rules as (
     select
         patients.*,
         {{ carepulse.first_failed_rule([
+            ('malformed_row', 'is_malformed'),
             ('missing_key', 'patient_id is null'),
+            ('key_too_long', carepulse.longer_than_key_limit(['patient_id'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('sex', 'patients')),
             ('unknown_value', carepulse.not_in_domain('location_type', 'patients')),
             ('unknown_value', carepulse.not_in_domain('referral_source', 'patients')),
+            ('malformed_code', 'is_zip_malformed'),
             ('impossible_date', "enrolled_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
             ('impossible_date', 'birth_year < ' ~ var('earliest_birth_year')),
             ('impossible_date', 'is_born_after_enrolment'),
@@ -37,15 +41,7 @@ ranked as (
 
 checked as (
     select
-        patient_id,
-        birth_year,
-        sex,
-        zip3,
-        location_type,
-        primary_condition,
-        referral_source,
-        plan_type,
-        enrolled_at,
+        {{- carepulse.select_columns(columns) }}
         patient_id as record_key,
         coalesce(row_rule, case when key_rank > 1 then 'duplicate_key' end) as failed_rule,
         raw_record
@@ -54,15 +50,7 @@ checked as (
 
 final as (
     select
-        patient_id,
-        birth_year,
-        sex,
-        zip3,
-        location_type,
-        primary_condition,
-        referral_source,
-        plan_type,
-        enrolled_at,
+        {{- carepulse.select_columns(columns) }}
         record_key,
         failed_rule,
         -- the raw record is kept for quarantined rows only

@@ -1,4 +1,5 @@
 {#- Every staged provider with the first quarantine rule it fails (null = accepted). -#}
+{%- set columns = carepulse.checked_columns('providers') %}
 with providers as (
     select * from {{ ref('stg_claims__providers') }}
 ),
@@ -7,8 +8,11 @@ row_rules as (
     select
         *,
         {{ carepulse.first_failed_rule([
+            ('malformed_row', 'is_malformed'),
             ('missing_key', 'provider_id is null'),
+            ('key_too_long', carepulse.longer_than_key_limit(['provider_id'])),
             ('invalid_npi', 'not coalesce(' ~ carepulse.is_valid_npi('provider_id') ~ ', false)'),
+            ('malformed_code', 'not coalesce(' ~ carepulse.regex_full_match('state', '[A-Z]{2}') ~ ', state is null)'),
         ]) }} as row_rule
     from providers
 ),
@@ -22,11 +26,7 @@ ranked as (
 
 checked as (
     select
-        provider_id,
-        provider_name,
-        specialty,
-        state,
-        city,
+        {{- carepulse.select_columns(columns) }}
         provider_id as record_key,
         coalesce(row_rule, case when key_rank > 1 then 'duplicate_key' end) as failed_rule,
         raw_record
@@ -35,11 +35,7 @@ checked as (
 
 final as (
     select
-        provider_id,
-        provider_name,
-        specialty,
-        state,
-        city,
+        {{- carepulse.select_columns(columns) }}
         record_key,
         failed_rule,
         -- the raw record is kept for quarantined rows only

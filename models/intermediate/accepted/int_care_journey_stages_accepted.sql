@@ -7,10 +7,7 @@ with checked as (
 
 final as (
     select
-        patient_id,
-        stage,
-        entered_at,
-        completed_at
+        {{- carepulse.select_columns(carepulse.checked_columns('care_journey_stages'), last_comma=false) }}
     from checked
     where failed_rule is null
 )

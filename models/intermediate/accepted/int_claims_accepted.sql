@@ -7,15 +7,7 @@ with checked as (
 
 final as (
     select
-        claim_id,
-        patient_id,
-        provider_id,
-        claim_start_date,
-        claim_end_date,
-        paid_amount,
-        deductible_amount,
-        diagnosis_code,
-        procedure_code
+        {{- carepulse.select_columns(carepulse.checked_columns('claims'), last_comma=false) }}
     from checked
     where failed_rule is null
 )

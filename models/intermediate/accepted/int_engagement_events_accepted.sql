@@ -7,11 +7,7 @@ with checked as (
 
 final as (
     select
-        event_id,
-        patient_id,
-        event_at,
-        event_type,
-        revenue_usd
+        {{- carepulse.select_columns(carepulse.checked_columns('engagement_events'), last_comma=false) }}
     from checked
     where failed_rule is null
 )

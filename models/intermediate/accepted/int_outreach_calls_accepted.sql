@@ -7,12 +7,7 @@ with checked as (
 
 final as (
     select
-        call_id,
-        patient_id,
-        called_at,
-        channel,
-        program,
-        outcome
+        {{- carepulse.select_columns(carepulse.checked_columns('outreach_calls'), last_comma=false) }}
     from checked
     where failed_rule is null
 )

@@ -7,15 +7,7 @@ with checked as (
 
 final as (
     select
-        patient_id,
-        birth_year,
-        sex,
-        zip3,
-        location_type,
-        primary_condition,
-        referral_source,
-        plan_type,
-        enrolled_at
+        {{- carepulse.select_columns(carepulse.checked_columns('patients'), last_comma=false) }}
     from checked
     where failed_rule is null
 )

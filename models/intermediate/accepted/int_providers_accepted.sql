@@ -7,11 +7,7 @@ with checked as (
 
 final as (
     select
-        provider_id,
-        provider_name,
-        specialty,
-        state,
-        city
+        {{- carepulse.select_columns(carepulse.checked_columns('providers'), last_comma=false) }}
     from checked
     where failed_rule is null
 )

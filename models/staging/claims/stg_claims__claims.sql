@@ -17,6 +17,7 @@ typed as (
             'claim_start_date': 'date', 'claim_end_date': 'date',
             'paid_amount': 'decimal(18,2)', 'deductible_amount': 'decimal(18,2)',
         }) }} as invalid_casts,
+        {{ carepulse.raw_malformed() }} is not null as is_malformed,
         {{ carepulse.raw_record([
             'claim_id', 'patient_id', 'provider_id', 'claim_start_date', 'claim_end_date',
             'paid_amount', 'deductible_amount', 'diagnosis_code', 'procedure_code',

@@ -1,6 +1,6 @@
 {#- Direct identifiers stop here: names, email and phone are not selected, birth date and
     ZIP are reduced to year and 3-digit prefix. The one check that needs the exact birth
-    date is computed here, where it still exists. -#}
+    date (and the ZIP's format) is computed here, where it still exists. -#}
 with source as (
     select * from {{ source('platform', 'patients') }}
 ),
@@ -14,6 +14,10 @@ typed as (
             when {{ carepulse.regex_full_match(carepulse.clean_text('zip_code'), '[0-9]{5}') }}
                 then substring({{ carepulse.clean_text('zip_code') }}, 1, 3)
         end as zip3,
+        coalesce(
+            not {{ carepulse.regex_full_match(carepulse.clean_text('zip_code'), '[0-9]{5}') }},
+            false
+        ) as is_zip_malformed,
         {{ carepulse.clean_enum('location_type') }} as location_type,
         {{ carepulse.clean_enum('primary_condition') }} as primary_condition,
         {{ carepulse.clean_enum('referral_source') }} as referral_source,
@@ -25,6 +29,7 @@ typed as (
             false
         ) as is_born_after_enrolment,
         {{ carepulse.invalid_casts({'birth_date': 'date', 'enrolled_at': 'timestamp'}) }} as invalid_casts,
+        {{ carepulse.raw_malformed() }} is not null as is_malformed,
         {{ carepulse.raw_record([
             'patient_id', 'sex', 'location_type', 'primary_condition',
             'referral_source', 'plan_type', 'enrolled_at',
