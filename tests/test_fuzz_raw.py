@@ -1,0 +1,181 @@
+"""Fuzz the raw CSV files (issue 11): malformed rows mixed into valid generated data never stop
+the build, every good row is accepted, every bad row is quarantined with a rule, and
+rows_read = rows_accepted + rows_quarantined for every table.
+
+Each example is one dbt build (~20 s), so a run tries a handful of examples and does not
+shrink (shrinking would mean dozens more builds). Hypothesis prints the failing example and a
+@reproduce_failure blob; `pytest --hypothesis-seed=N` replays a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from conftest import query, run_dbt
+
+#: Per table: the key column (None: composite), the timestamp or date column a bad value goes
+#: into, the amount column, and whether good rows with a UTC offset can be added.
+TABLES = {
+    "patients": ("patient_id", "enrolled_at", None, True),
+    "engagement_events": ("event_id", "event_at", "revenue_usd", True),
+    "care_journey_stages": (None, "entered_at", None, False),
+    "outreach_calls": ("call_id", "called_at", None, True),
+    "providers": ("provider_id", None, None, False),
+    "claims": ("claim_id", "claim_start_date", "paid_amount", False),
+}
+BAD_DATES = ["0001-01-01 00:00:00", "1999-12-31 23:59:59", "9999-12-31 23:59:59", "2025-02-30 10:00:00",
+             "2024-01-01T10:00:00+99:00", "2024-01-01 10:00:00 Mars/Olympus", "-infinity"]
+BAD_AMOUNTS = ["1e400", "9" * 30, "NaN", "-0.01", "1,000.00", "∞", "-1e-300"]
+BAD_KINDS = ["too_many", "too_few", "bad_utf8", "long_key", "bad_date", "bad_amount", "garbage", "duplicate"]
+# Any text a CSV cell can hold, quotes, commas and newlines included (the writer quotes it).
+TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)
+
+
+@dataclass(frozen=True)
+class Injection:
+    table: str
+    kind: str
+    position: int
+    text: str
+    choice: int
+
+
+INJECTIONS = st.builds(
+    Injection,
+    table=st.sampled_from(sorted(TABLES)),
+    kind=st.sampled_from(BAD_KINDS + ["good_offset"]),
+    position=st.integers(min_value=0, max_value=10_000),
+    text=TEXT,
+    choice=st.integers(min_value=0, max_value=1_000),
+)
+
+
+@pytest.fixture(scope="module")
+def base_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[str], list[dict[str, str]]]]:
+    """Valid generated data (no dirty rows) as header + rows per table."""
+    from carepulse.generate import generate
+
+    out = tmp_path_factory.mktemp("fuzz_base") / "raw"
+    generate(scale=0.002, seed=5, out=out, fmt="csv", dirty_rate=0.0)
+    tables = {}
+    for table in TABLES:
+        with open(out / f"{table}.csv", newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            tables[table] = (list(reader.fieldnames or []), list(reader))
+    return tables
+
+
+def csv_line(values: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue().encode("utf-8")
+
+
+def fresh_key(table: str, number: int) -> str:
+    # Providers' keys must be NPIs: a fresh one that fails the Luhn check is bad on purpose.
+    return f"99{number:07d}0" if table == "providers" else f"FUZZ{table[:3].upper()}{number:06d}"
+
+
+def bad_line(injection: Injection, header: list[str], template: dict[str, str], number: int) -> bytes:
+    """One line that breaks at least one rule, built from a valid template row."""
+    key, when, amount, _ = TABLES[injection.table]
+    row = dict(template)
+    if key:
+        row[key] = fresh_key(injection.table, number)
+    else:  # care journey stages: a patient nobody else references (orphan at the least)
+        row["patient_id"] = fresh_key("patients", number)
+    kind = injection.kind
+    if kind == "bad_date" and when is None or kind == "bad_amount" and amount is None:
+        kind = "long_key"
+    if kind == "too_many":
+        return csv_line([row[column] for column in header] + [injection.text] * (1 + injection.choice % 3))
+    if kind == "too_few":
+        return csv_line([row[column] for column in header][: 1 + injection.choice % (len(header) - 1)])
+    if kind == "bad_utf8":
+        column = header[injection.choice % len(header)]
+        line = csv_line([row[c] for c in header]).rstrip(b"\n")
+        cell = b"\xff\xfe" if injection.choice % 2 else b"\xc3"
+        prefix = csv_line([row[c] for c in header[: header.index(column)]]).rstrip(b"\n")
+        return (prefix + (b"," if prefix else b"") + cell + line[len(prefix):]) + b"\n"
+    if kind == "long_key":
+        row[key or "patient_id"] = "K" * 65 + injection.text
+    elif kind == "bad_date":
+        row[when] = BAD_DATES[injection.choice % len(BAD_DATES)]
+    elif kind == "bad_amount":
+        row[amount] = BAD_AMOUNTS[injection.choice % len(BAD_AMOUNTS)]
+    elif kind == "garbage":
+        # random text in every column; the first column makes sure the row is bad
+        row = {column: injection.text for column in header}
+        row[header[0]] = "x" + "y" * 70 + injection.text
+    elif kind == "duplicate":
+        row = dict(template)  # the same key and content as a valid row: duplicate_key
+    return csv_line([row[column] for column in header])
+
+
+def good_line(injection: Injection, header: list[str], template: dict[str, str], number: int) -> bytes:
+    """A valid row with a fresh key whose timestamp carries a UTC offset (earlier in UTC, so
+    it never moves past the as-of date)."""
+    key, when, _, _ = TABLES[injection.table]
+    row = dict(template)
+    row[key] = fresh_key(injection.table, number)
+    row[when] = row[when].replace(" ", "T") + ("+05:30" if injection.choice % 2 else "Z")
+    return csv_line([row[column] for column in header])
+
+
+def write_fuzzed(raw: Path, base: dict, injections: list[Injection]) -> dict[str, dict[str, int]]:
+    """Write every table with its injected lines; return the expected counts per table."""
+    expected = {}
+    for number, injection in enumerate(injections):
+        injection_table = injection.table
+        if injection.kind == "good_offset" and not TABLES[injection_table][3]:
+            injections[number] = Injection(injection_table, "garbage", injection.position, injection.text,
+                                           injection.choice)
+    raw.mkdir(parents=True)
+    for table, (header, rows) in base.items():
+        lines = [csv_line(header)[:-1] + b"\n"] + [csv_line([row[c] for c in header]) for row in rows]
+        good = bad = 0
+        for number, injection in enumerate(injections):
+            if injection.table != table:
+                continue
+            template = rows[injection.choice % len(rows)]
+            if injection.kind == "good_offset":
+                line, good = good_line(injection, header, template, number), good + 1
+            else:
+                line, bad = bad_line(injection, header, template, number), bad + 1
+            lines.insert(1 + injection.position % len(lines), line)
+        (raw / f"{table}.csv").write_bytes(b"".join(lines))
+        expected[table] = {"rows_read": len(rows) + good + bad, "rows_accepted": len(rows) + good,
+                           "rows_quarantined": bad}
+    return expected
+
+
+@settings(max_examples=3, deadline=None, database=None, print_blob=True,
+          phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(injections=st.lists(INJECTIONS, min_size=6, max_size=14))
+def test_malformed_rows_never_stop_the_build_and_always_reconcile(base_rows: dict, injections: list[Injection]) -> None:
+    with tempfile.TemporaryDirectory(prefix="fuzz_") as work:
+        raw, db = Path(work) / "raw", Path(work) / "wh.duckdb"
+        expected = write_fuzzed(raw, base_rows, list(injections))
+        result = run_dbt(["build", "--select", "+audit_quarantine", "+audit_reconciliation",
+                          "--indirect-selection", "cautious"],
+                         raw, db, dbt_vars={"quarantine_error_share": 1}, check=False)
+        output = result.stdout + result.stderr
+        assert "Traceback" not in output
+        assert result.returncode == 0, output[-4000:]
+        found = query(db, "select source_table, rows_read, rows_accepted, rows_quarantined "
+                          "from audit.audit_reconciliation").set_index("source_table")
+        for table, counts in expected.items():
+            assert found.loc[table].to_dict() == counts, (table, injections)
+        rules = query(db, "select rule, count(*) as n from audit.audit_quarantine group by rule")
+        assert rules.rule.notna().all()
+        assert rules.n.sum() == sum(counts["rows_quarantined"] for counts in expected.values())
