@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -104,7 +105,7 @@ def _plain_step(name: str, step: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
-def _checkpoint(path: object) -> None:
+def _checkpoint(path: Path) -> None:
     """Fold any write-ahead log into the file: the log is named after the private file and
     would not follow it through the rename."""
     con = duckdb.connect(str(path))
@@ -142,9 +143,6 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
 
     result = BuildResult(skipped=False)
     building = private_build_path(db_path)
-    if db_path.exists() and not options.full_refresh:
-        # Start from the published warehouse so incremental models only add what is new.
-        shutil.copyfile(db_path, building)
 
     # dbt inherits the lock: a dbt still running after its parent was killed keeps the
     # warehouse locked, so no later build removes the file it writes.
@@ -153,6 +151,9 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
 
     dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
     try:
+        if db_path.exists() and not options.full_refresh:
+            # Start from the published warehouse so incremental models only add what is new.
+            shutil.copyfile(db_path, building)
         _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
         if options.with_ml:
             from ml.config import TrainConfig
