@@ -262,3 +262,26 @@ def test_header_only_file_builds_with_a_warning(hostile_build: dict) -> None:
     assert "WARN 1 expression_is_true_audit_reconciliation_rows_read_0" in stdout
     assert query(db, "select rows_read from audit.audit_reconciliation "
                      "where source_table = 'outreach_calls'").rows_read[0] == 0
+
+
+def test_unreadable_header_names_file_and_line_and_prints_no_identifier(tmp_path: Path) -> None:
+    """Defect 4: when a file truly cannot be read (here its header has a byte that is not UTF-8,
+    so DuckDB would take the first patient for the header), the message names the file and the
+    line, and no identifier value reaches the console or the log."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table, content in hostile_raw_files().items():
+        (raw / f"{table}.csv").write_bytes(content)
+    broken_header = PATIENT_HEADER.replace("first_name", "first_n\xe4me").encode("latin-1")
+    identifiers = "Zelda,Quintessa,zelda@leak.invalid,555-0199-4242,1966-06-16"
+    (raw / "patients.csv").write_bytes(
+        broken_header + f"\nP1,{identifiers},F,02139,urban,copd,doctor,x,2024-01-05 09:00:00\n".encode()
+    )
+    db = tmp_path / "wh.duckdb"
+    result = run_dbt(["build", "--select", "stg_platform__patients"], raw, db, check=False)
+    output = result.stdout + result.stderr
+    log = (tmp_path / "logs" / "dbt.log").read_text(errors="replace")
+    assert result.returncode != 0
+    assert "patients.csv" in output and "line 1 (the header)" in output
+    for value in identifiers.split(","):
+        assert value not in output and value not in log, f"{value!r} printed"
