@@ -64,7 +64,7 @@ def _private_files(db: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.mktemp("e2e")
-    raw, db = root / "raw", root / "warehouse" / "custom.duckdb"
+    raw, db = root / "raw", root / "elsewhere" / "custom.duckdb"  # not warehouse/: no default matches by chance
     raw.mkdir()  # empty: the build generates demo data
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPULSE_")}
     env.update(CAREPULSE_RAW_DIR=str(raw), CAREPULSE_DB=str(db), CAREPULSE_THREADS="1")
