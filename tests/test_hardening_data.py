@@ -285,3 +285,19 @@ def test_unreadable_header_names_file_and_line_and_prints_no_identifier(tmp_path
     assert "patients.csv" in output and "line 1 (the header)" in output
     for value in identifiers.split(","):
         assert value not in output and value not in log, f"{value!r} printed"
+
+
+@pytest.mark.parametrize("as_of", ["2025-01-01' as date) as as_of_date; copy (select 1) to 'g.csv'; --", "2025-02-30"])
+def test_bad_as_of_date_is_one_clear_message_and_never_sql(tmp_path: Path, as_of: str) -> None:
+    """Defect 3 (dbt side): CAREPULSE_AS_OF was pasted into a SQL literal; plain `dbt build` now
+    refuses anything but a calendar date, naming the variable."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table, content in hostile_raw_files().items():
+        (raw / f"{table}.csv").write_bytes(content)
+    result = run_dbt(["build", "--select", "int_as_of_date_resolved"], raw, tmp_path / "wh.duckdb",
+                     as_of=as_of, check=False)
+    assert result.returncode != 0
+    assert "CAREPULSE_AS_OF" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not list(PROJECT_DIR.glob("g.csv")) and not list(tmp_path.glob("g.csv"))
