@@ -90,9 +90,7 @@
 {% macro patient_month_spine_size() %}
     {%- set earliest = modules.datetime.datetime.strptime(var('earliest_valid_date'), '%Y-%m-%d').date() -%}
     {%- set latest = modules.datetime.date.today() -%}
-    {%- if var('as_of_date') -%}
-        {%- set configured = modules.datetime.datetime.strptime(var('as_of_date'), '%Y-%m-%d').date() -%}
-        {%- if configured > latest %}{% set latest = configured %}{% endif -%}
-    {%- endif -%}
+    {%- set configured = carepulse.configured_as_of_date() -%}
+    {%- if configured and configured > latest %}{% set latest = configured %}{% endif -%}
     {{ return((latest.year - earliest.year) * 12 + latest.month - earliest.month + 1) }}
 {% endmacro %}
