@@ -299,7 +299,7 @@ MART_QUERIES = {
         " bool_and(claim_date = claim_end_date) as dated_by_end from marts.fct_claims group by all"
     ),
     "percentile_thresholds": (
-        "select measure, threshold, resolved_threshold from intermediate.int_provider_segment_thresholds"
+        "select measure, threshold, resolved_threshold from intermediate.int_provider_segment_thresholds_resolved"
         " where snapshot_date = date '2024-12-31' and threshold_kind = 'percentile'"
     ),
 }
@@ -549,9 +549,9 @@ def test_a_broken_rules_seed_fails_its_tests(study: Built, edited: dict[str, pd.
     output = result.stdout
     assert result.returncode != 0, output[-3000:]
     for test_name in (
-        "provider_segment_rules_priorities_not_overlapping",  # Champions and Rising Stars share priority 1
-        "provider_segment_rules_measures_known",  # npi_score is no provider_performance column
-        "provider_segment_rules_conditions_complete",  # the 150th percentile
+        "assert_provider_segment_rules_priorities_not_overlapping",  # Champions and Rising Stars share priority 1
+        "assert_provider_segment_rules_measures_known",  # npi_score is no provider_performance column
+        "assert_provider_segment_rules_conditions_complete",  # the 150th percentile
     ):
         assert f"FAIL 1 {test_name}" in output or f"FAIL 2 {test_name}" in output, (test_name, output[-4000:])
-    assert "PASS provider_segment_rules_one_catch_all_last" in output
+    assert "PASS assert_provider_segment_rules_one_catch_all_last" in output

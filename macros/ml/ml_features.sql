@@ -1,6 +1,6 @@
 {#- Helpers of the ML feature marts (models/marts/ml, models/intermediate/ml). -#}
 
-{#- The per-event-type count columns (<event_type>_events) of int_patient_activity_daily
+{#- The per-event-type count columns (<event_type>_events) of int_patient_days_aggregated
     and int_patient_periods_aggregated, one per carepulse.engagement_event_types(). -#}
 {% macro engagement_event_type_columns() %}
     {%- set columns = [] -%}

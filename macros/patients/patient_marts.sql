@@ -1,7 +1,7 @@
 {#- Helpers of the patient marts (models/intermediate/patients, models/marts/patients). -#}
 
 {#- The engagement event types, in the order of the per-type columns of
-    int_patient_activity_daily and patient_activity_monthly. Must equal the
+    int_patient_days_aggregated and patient_activity_monthly. Must equal the
     engagement_events.event_type domain in seed raw_value_domains (singular test
     assert_engagement_event_types_match_domain): the columns are part of a contract,
     so they cannot follow the seed by themselves. -#}

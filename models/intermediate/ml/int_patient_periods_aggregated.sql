@@ -16,7 +16,7 @@ with patients as (
 
 -- the patient-day event counts the patient marts use (per event type, revenue)
 event_days as (
-    select * from {{ ref('int_patient_activity_daily') }}
+    select * from {{ ref('int_patient_days_aggregated') }}
 ),
 
 stages as (

@@ -13,7 +13,7 @@
 {%- set period_days = var('ml_period_days') -%}
 {%- set min_history_days = var('ml_min_history_days') -%}
 with event_days as (
-    select * from {{ ref('int_patient_activity_daily') }}
+    select * from {{ ref('int_patient_days_aggregated') }}
 ),
 
 analysis_date as (
