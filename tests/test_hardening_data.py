@@ -138,7 +138,9 @@ def hostile_raw_files() -> dict[str, bytes]:
     claims = csv_bytes(
         "claim_id,patient_id,provider_id,claim_start_date,claim_end_date,paid_amount,deductible_amount,"
         "diagnosis_code,procedure_code",
-        [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,"],
+        [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,",
+         # line 3: a quote that never closes -> malformed_row (DuckDB's sniffer used to give up on the file)
+         f'K2,"P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,'],
     )
     return {"patients": patients, "engagement_events": events, "care_journey_stages": stages,
             "outreach_calls": calls, "providers": providers, "claims": claims}
@@ -206,6 +208,8 @@ def test_malformed_lines_are_quarantined_with_file_and_line_and_the_rest_loads(h
     events = [(record["line"], rule) for _, rule, record in quarantined(db, "engagement_events")
               if rule == "malformed_row"]
     assert events == [(2, "malformed_row")]  # the first data line, which used to be taken for the header
+    claims = [(record["line"], rule) for _, rule, record in quarantined(db, "claims")]
+    assert claims == [(3, "malformed_row")]
     accepted = set(query(db, "select patient_id from intermediate.int_patients_accepted").patient_id)
     assert accepted == {"P1", "P2", "P3", "P9"}
     reconciliation = query(db, "select * from audit.audit_reconciliation").set_index("source_table")
