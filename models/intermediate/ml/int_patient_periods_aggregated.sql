@@ -35,10 +35,6 @@ analysis_date as (
     select as_of_date from {{ ref('int_as_of_date_resolved') }}
 ),
 
-period_numbers as (
-    {{ dbt.generate_series(1000) }}
-),
-
 event_periods as (
     select
         event_days.patient_id,
@@ -162,10 +158,7 @@ patient_spans as (
 ),
 
 periods as (
-    select
-        period_numbers.generated_number - 1 as period_index,
-        -{{ period_days }} * (period_numbers.generated_number - 1) as days_offset
-    from period_numbers
+    {{ carepulse.ml_period_offsets() }}
 ),
 
 patient_periods as (

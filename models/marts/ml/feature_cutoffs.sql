@@ -25,15 +25,8 @@ history as (
     from event_days
 ),
 
-period_numbers as (
-    {{ dbt.generate_series(1000) }}
-),
-
 periods as (
-    select
-        period_numbers.generated_number - 1 as period_index,
-        -{{ period_days }} * (period_numbers.generated_number - 1) as days_offset
-    from period_numbers
+    {{ carepulse.ml_period_offsets() }}
 ),
 
 grid as (
