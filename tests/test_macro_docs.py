@@ -6,10 +6,8 @@ files and the YAML, no dbt run (the docs test in test_docs.py covers the built s
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
-
 from conftest import PROJECT_DIR
 
 MACROS = PROJECT_DIR / "macros"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PROJECT_DIR, query, run_dbt
+
 from carepulse.report import data as report_data
 from ml import features, io
 
@@ -27,7 +27,7 @@ def _relations_named_in(paths: list[Path]) -> set[str]:
     """schema.table names written in SQL strings of Python files (module paths excluded)."""
     found = set()
     for path in paths:
-        for string in re.findall(r'"""(.*?)"""|"([^"\n]*)"', path.read_text(), flags=re.S):
+        for string in re.findall(r'"""(.*?)"""|"([^"\n]*)"', path.read_text(), flags=re.DOTALL):
             text = "".join(string)
             if re.search(r"\b(select|from|join)\b", text) or re.fullmatch(r"[a-z_]+\.[a-z_]+", text.strip()):
                 found |= {f"{schema}.{table}" for schema, table in RELATION.findall(text)}
