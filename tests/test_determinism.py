@@ -42,8 +42,8 @@ def table_digests(db: Path) -> dict[str, tuple[int, int]]:
 def second_build(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("second_build")
     db = base / "carepulse.duckdb"
-    # The same nodes as the session's `dbt build` but its data tests (they write no table).
-    run_dbt(["build", "--exclude", "resource_type:test", "resource_type:unit_test"], small_raw, db)
+    # The session's `dbt build` (default selector) without its data tests, which write no table.
+    run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], small_raw, db)
     return run_ml_step(db, small_raw, base / "models")
 
 
