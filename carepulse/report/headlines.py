@@ -14,6 +14,7 @@ import numpy as np
 
 from . import curves, style
 from .data import ReportData
+from .figures_decisions import CONCENTRATION_MARK
 
 #: Contact shares at which the outreach lift is quoted.
 LIFT_SHARES = (0.1, 0.2, 0.3)
@@ -191,7 +192,26 @@ def providers(data: ReportData) -> list[Headline]:
                 "marts.segment_roi (revenue_share)",
             )
         )
+    out += _concentration(data)
     return out
+
+
+def _concentration(data: ReportData) -> list[Headline]:
+    """"The top 20% of providers bring x% of revenue" (marts.provider_revenue_concentration)."""
+    curve = data.recommendations.concentration
+    mark = curve[curve["provider_percentile"] == CONCENTRATION_MARK]
+    if mark.empty or mark["cumulative_revenue_share"].isna().all():
+        return []
+    row = mark.iloc[0]
+    share = float(row["cumulative_revenue_share"])
+    return [
+        Headline(
+            f"top_{CONCENTRATION_MARK}pct_providers_revenue_share", "providers",
+            f"Revenue share of the top {CONCENTRATION_MARK}% of providers", share, style.fmt_pct(share),
+            "marts.provider_revenue_concentration",
+            f"{style.fmt_count(row['top_providers'])} of {style.fmt_count(row['providers'])} providers",
+        )
+    ]
 
 
 def engagement_lift(data: ReportData) -> dict[float, float]:
