@@ -46,6 +46,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from carepulse.generate import generate
 
     out = Path(args.out) if args.out else _settings(args).raw_dir
+    if args.append_days is not None:
+        from carepulse.generate.append import append_days
+
+        try:
+            appended = append_days(out, args.append_days)
+        except ValueError as error:
+            print(f"carepulse: {error}", file=sys.stderr)
+            return 1
+        counts = ", ".join(f"{table} {rows:,}" for table, rows in appended.row_counts.items())
+        print(f"carepulse: appended {', '.join(appended.days)} to {out} ({counts})")
+        return 0
     result = generate(scale=args.scale, seed=args.seed, out=out, fmt=args.format, dirty_rate=args.dirty_rate)
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.row_counts.items())
     print(f"carepulse: wrote {out} ({counts}) in {result.seconds:.1f}s; ground truth in {result.truth_dir}")
@@ -111,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", help=_SETTING_FLAGS["raw_dir"])
     gen.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of injected bad rows per table")
+    gen.add_argument("--append-days", type=int, default=None, metavar="N",
+                     help="extend the generated set in --out by N days (new files in the table folders)")
     gen.set_defaults(func=_cmd_generate)
 
     bld = commands.add_parser("build", help="demo data if needed, dbt build, ML, post-ML models, report")

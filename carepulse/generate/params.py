@@ -239,3 +239,8 @@ def as_dict() -> dict[str, Any]:
         return value
 
     return {name.lower(): plain(value) for name, value in globals().items() if name.isupper()}
+
+# Appended days (generate.append): per day, new patients as a share of the history's
+# patients (about 1.4 a day at scale 0.01) and new providers as a share of its providers.
+APPEND_NEW_PATIENT_SHARE = 0.0014
+APPEND_NEW_PROVIDER_SHARE = 0.0004

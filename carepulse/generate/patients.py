@@ -49,10 +49,11 @@ class PatientFrame:
     churn_day: np.ndarray
     exp_draw: np.ndarray  # the Exp(1) draw inverted into the churn time
     contributions: dict[str, np.ndarray] = field(default_factory=dict)
+    first_number: int = 1  # appended days' new patients are numbered from 7,000,000 (generate.append)
 
     @property
     def numbers(self) -> np.ndarray:
-        return np.arange(1, self.n + 1, dtype=np.int64)
+        return np.arange(self.first_number, self.first_number + self.n, dtype=np.int64)
 
     def ids(self) -> pa.StringArray:
         return fixed_ids("P", self.numbers, 7)
