@@ -112,6 +112,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    from carepulse.app.launch import run_app
+
+    return run_app(_settings(args), port=args.port, address=args.address)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carepulse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,10 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_cmd_report)
 
     exp = commands.add_parser("export", help="write marts and predictions as files for tools that read files")
-    exp.add_argument("--format", choices=["parquet"], default="parquet")
+    exp.add_argument("--format", choices=["parquet", "csv"], default="parquet",
+                     help="parquet (typed) or csv (header row, comma-separated, UTF-8; for CRM imports)")
     exp.add_argument("--out-dir", default=None, help="target folder (default <warehouse folder>/exports)")
     _add_setting_flags(exp, "db_path")
     exp.set_defaults(func=_cmd_export)
+
+    app = commands.add_parser("app", help="start the read-only Streamlit explorer (optional extra .[app])")
+    app.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    app.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    _add_setting_flags(app, "db_path")
+    app.set_defaults(func=_cmd_app)
     return parser
 
 
