@@ -23,6 +23,7 @@ from conftest import PROJECT_DIR, query, run_dbt
 SEEDS = PROJECT_DIR / "seeds"
 CHURN_DAYS = 90  # var churn_inactivity_days
 RFM_DAYS = 365  # var rfm_window_days
+MONTH_DAYS = 30  # var ml_period_days
 KPI_WINDOW_DAYS = 30  # var executive_kpis_window_days
 COST_PER_VISIT = 200.0  # var cost_per_visit
 
@@ -144,6 +145,9 @@ def _expected_scenarios(db: Path) -> pd.DataFrame:
         "from marts.outreach_priority",
     ).sort_values("priority_rank")
     seed = pd.read_csv(SEEDS / "decisions" / "intervention_scenario_assumptions.csv")
+    # a saved patient's revenue: patient_value's recent monthly revenue, else the RFM window's
+    values = query(db, "select patient_id, monthly_revenue from marts.patient_value").set_index("patient_id")
+    monthly = worklist["patient_id"].map(values["monthly_revenue"])
     rows = []
     for plan in seed.itertuples():
         p_h = 1 - (1 - worklist["churn_probability"]) ** (plan.horizon_days / CHURN_DAYS)
@@ -152,7 +156,8 @@ def _expected_scenarios(db: Path) -> pd.DataFrame:
         if not pd.isna(plan.capacity):
             targeted &= eligible.cumsum() <= plan.capacity  # worklist order, eligible patients only
         save = p_h * plan.save_rate * (worklist["engage_probability"] if plan.requires_engagement else 1.0)
-        value = worklist["patient_value"] * plan.horizon_days / RFM_DAYS
+        recent = worklist["patient_value"] * plan.horizon_days / RFM_DAYS
+        value = (monthly * plan.horizon_days / MONTH_DAYS).fillna(recent)
         retained = float((save * value)[targeted].sum())
         cost = int(targeted.sum()) * plan.contact_cost
         rows.append(
