@@ -1,7 +1,7 @@
 {#- One row per accepted engagement event, with the patient attributes analysts slice by.
-    Incremental because it is the largest table: a run loads the events dated on or after
-    the latest event date already loaded (that day is reloaded, so late rows of the
-    boundary day are picked up) and replaces rows by event_id, so re-running is safe.
+    Incremental because it is the largest table: a run reloads the events dated within
+    var lookback_days before the latest event date already loaded (so rows arriving up to
+    that many days late are picked up) and replaces rows by event_id, so re-running is safe.
     --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
     Age is the age in the event's year, so loaded rows stay true as time passes.
     Spark has no delete+insert: there the same unique_key replacement is a Delta merge. -#}
@@ -38,7 +38,10 @@ new_events as (
         revenue_usd
     from events
     {%- if is_incremental() %}
-    where cast(event_at as date) >= (select max(loaded.event_date) from {{ this }} as loaded)
+    where cast(event_at as date) >= (
+        select cast({{ dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(loaded.event_date)') }} as date)
+        from {{ this }} as loaded
+    )
     {%- endif %}
 ),
 
