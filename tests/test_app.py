@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -192,6 +193,11 @@ def test_missing_warehouse_is_one_plain_message(tmp_path: Path, monkeypatch: pyt
 # --- a real server in a real browser ------------------------------------------------------
 
 
+def _serving(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -225,9 +231,17 @@ def served(ml_session_warehouse: Path, tmp_path: Path) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        # `carepulse app` execs the server, so Ctrl-C (SIGINT) to it stops Streamlit, no orphan left.
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+            raise AssertionError("the server did not stop on SIGINT") from None
+        finally:
+            log.close()
+    assert not _serving(port), "the server outlived `carepulse app`"
 
 
 class _DevTools:

@@ -1,16 +1,15 @@
 """`carepulse app`: start the Streamlit explorer on the published warehouse.
 
-Why a subprocess of `python -m streamlit run`: Streamlit owns its server loop and
-signal handling; the CLI only checks what a user can fix first (the optional extra,
-the warehouse file) and hands the resolved warehouse path over as CAREPULSE_DB, so the
-app resolves the same Settings as every other command.
+Why `python -m streamlit run` in place of this process (exec): Streamlit owns its server
+loop and signal handling; the CLI only checks what a user can fix first (the optional
+extra, the warehouse file) and hands the resolved warehouse path over as CAREPULSE_DB, so
+the app resolves the same Settings as every other command.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def streamlit_command(port: int, address: str) -> list[str]:
 
 
 def run_app(settings: Settings, port: int, address: str) -> int:
-    """Run the explorer until it is stopped; its exit status."""
+    """Become the explorer's server (returns only by raising when something is missing)."""
     missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise ExtraMissing(f"{', '.join(missing)} not installed: {EXTRA_HINT}")
@@ -57,4 +56,8 @@ def run_app(settings: Settings, port: int, address: str) -> int:
         raise StepFailed(f"no warehouse at {settings.db_path}: run `carepulse build` first")
     env = dict(os.environ, CAREPULSE_DB=str(settings.db_path))
     print(f"carepulse: explorer on http://{address}:{port} (read-only: {settings.db_path}); Ctrl-C stops it")
-    return subprocess.call(streamlit_command(port, address), env=env)
+    sys.stdout.flush()
+    # Replace this process with the server, so a signal sent to `carepulse app` (a terminal's
+    # Ctrl-C, a service manager's SIGTERM) reaches Streamlit itself and leaves no orphan.
+    command = streamlit_command(port, address)
+    os.execve(command[0], command, env)
