@@ -53,8 +53,7 @@ def export_tables(db_path: Path, out_dir: Path, fmt: str = "parquet") -> list[Pa
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         relations = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in (?, ?) order by 1, 2",
+            "select table_schema, table_name from information_schema.tables where table_schema in (?, ?) order by 1, 2",
             list(EXPORTED_SCHEMAS),
         ).fetchall()
         targets = [(schema, name, _checked_target(out_dir, schema, name, fmt)) for schema, name in relations]

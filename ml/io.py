@@ -50,9 +50,7 @@ def connect(db_path: Path, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCo
 def _require(con: duckdb.DuckDBPyConnection, relations: list[str]) -> None:
     present = {
         f"{schema}.{name}"
-        for schema, name in con.execute(
-            "select table_schema, table_name from information_schema.tables"
-        ).fetchall()
+        for schema, name in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
     }
     missing = [r for r in relations if r not in present]
     if missing:
@@ -121,7 +119,7 @@ def read_churn_examples(db_path: Path, cutoff_fractions: dict[date, float]) -> p
             inner join {LABELS} as labels
                 on features.patient_id = labels.patient_id
                 and features.cutoff_date = labels.cutoff_date
-            where {' or '.join(parts)}
+            where {" or ".join(parts)}
             order by features.cutoff_date, features.patient_id
             """
         ).fetchdf()
@@ -169,8 +167,8 @@ def read_call_examples(
             where anchor_type = 'observed_call'
                 and cast(called_at as date) <= ?
                 and (
-                    (cast(called_at as date) < ? and {_sample_clause('anchor_id', train_fraction)})
-                    or (cast(called_at as date) >= ? and {_sample_clause('anchor_id', test_fraction)})
+                    (cast(called_at as date) < ? and {_sample_clause("anchor_id", train_fraction)})
+                    or (cast(called_at as date) >= ? and {_sample_clause("anchor_id", test_fraction)})
                 )
             order by called_at, anchor_id
             """,

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from carepulse.cli import main
+from carepulse.config import raw_files_present
 from carepulse.generate import generate
 from carepulse.generate.append import append_days
 
@@ -55,6 +56,7 @@ def test_appended_days_extend_history_consistently(base_set: Path, tmp_path: Pat
         table: pd.read_parquet(base_set / "raw" / f"{table}.parquet") for table in ("engagement_events", "claims")
     }
     assert main(["generate", "--append-days", "5", "--out", str(raw)]) == 0
+    assert raw_files_present(raw)  # `carepulse build` sees the folders as raw data, not an empty folder
     events, claims, patients = read(raw, "engagement_events"), read(raw, "claims"), read(raw, "patients")
     # the history moved into the folder unchanged
     pd.testing.assert_frame_equal(

@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import query
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from carepulse.report import FIGURES, render_report
+from carepulse.report import FIGURES, render_report, style
 from carepulse.report import data as report_data
-from carepulse.report import style
-from conftest import query
 
 ML_FIGURES = {spec.name for spec in FIGURES if spec.needs_ml}
 PLAIN_FIGURES = {spec.name for spec in FIGURES if not spec.needs_ml}
@@ -229,9 +228,7 @@ def _expected_from_marts(db: Path) -> dict[str, object]:
         ),
         "top_rfm_segment": rfm["rfm_segment"],
         "top_rfm_segment_revenue_share": rfm["share"],
-        "outreach_engagement_rate": one(
-            "select sum(engaged) / sum(attempts) from marts.outreach_performance"
-        ),
+        "outreach_engagement_rate": one("select sum(engaged) / sum(attempts) from marts.outreach_performance"),
         "provider_revenue_usd": one("select sum(total_revenue) from marts.provider_performance"),
         "portfolio_roi": one("select roi from marts.portfolio_roi"),
         "top_provider_segment": segment["segment"],
@@ -292,8 +289,10 @@ def _assert_page_equals(report: Report, expected: dict[str, object]) -> None:
     kpis = report.page.kpis
     assert set(kpis) == set(expected), f"page vs SQL keys differ: {set(kpis) ^ set(expected)}"
     for key, want in expected.items():
-        assert report.payload["headlines"].get(key, report.payload["as_of_date"] if key == "as_of_date" else None) \
-            is not None, key
+        assert (
+            report.payload["headlines"].get(key, report.payload["as_of_date"] if key == "as_of_date" else None)
+            is not None
+        ), key
         for value, text in kpis[key]:
             if isinstance(want, str):
                 assert value == want, (key, value, want)
@@ -318,7 +317,7 @@ def test_page_numbers_equal_the_marts_and_ml_tables(ml_report: Report) -> None:
     expected = {**_expected_from_marts(ml_report.db), **_expected_from_ml(ml_report.db)}
     _assert_page_equals(ml_report, expected)
     runs = query(ml_report.db, "select model_name, run_id from ml.model_runs_current order by model_name")
-    assert ml_report.payload["run_ids"] == dict(zip(runs.model_name, runs.run_id))
+    assert ml_report.payload["run_ids"] == dict(zip(runs.model_name, runs.run_id, strict=False))
     assert sorted(ml_report.page.run_ids) == sorted(runs.run_id)
 
 
@@ -346,8 +345,15 @@ def test_recommendations_tables_equal_the_decision_marts(ml_report: Report) -> N
     want = query(db, "select * from marts.intervention_scenarios").set_index("scenario")
     assert set(scenarios) == set(want.index)
     for name, cells in scenarios.items():
-        for column in ("patients_targeted", "churn_rate_without_plan", "churn_rate_with_plan", "revenue_retained",
-                       "plan_cost", "net_value", "roi"):
+        for column in (
+            "patients_targeted",
+            "churn_rate_without_plan",
+            "churn_rate_with_plan",
+            "revenue_retained",
+            "plan_cost",
+            "net_value",
+            "roi",
+        ):
             assert _num(cells[column]) == pytest.approx(float(want.loc[name, column]), rel=1e-9), (name, column)
     # the segment actions: providers, visits and ROI of the current plan, the action of seed segment_visit_plans
     actions = _page_table(ml_report, "segment-actions", "segment")
@@ -399,14 +405,26 @@ def _chromium() -> str | None:
 def test_page_loads_in_headless_chromium_without_errors(ml_report: Report, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
-        pytest.skip("chromium is not installed (run `make browser`, which installs Debian's chromium with apt-get); "
-                    "the page load test needs it")
+        pytest.skip(
+            "chromium is not installed (run `make browser`, which installs Debian's chromium with apt-get); "
+            "the page load test needs it"
+        )
     command = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
         "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-        "--dump-dom", ml_report.index.resolve().as_uri(),
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        ml_report.index.resolve().as_uri(),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -471,21 +489,37 @@ def _magnified(data: report_data.ReportData, factor: float) -> report_data.Repor
         monthly_claims=times(data.monthly_claims, ["claims", "paid_usd"]),
         rfm_segments=times(data.rfm_segments, ["patients", "revenue_usd"]),
         cohorts=times(data.cohorts, ["cohort_size", "active_patients"]),
-        funnel=times(data.funnel, ["pathway_patients", "patients_entered", "patients_completed",
-                                   "patients_dropped_out", "patients_in_progress"]),
+        funnel=times(
+            data.funnel,
+            [
+                "pathway_patients",
+                "patients_entered",
+                "patients_completed",
+                "patients_dropped_out",
+                "patients_in_progress",
+            ],
+        ),
         segments=times(data.segments, ["providers", "claim_count", "total_revenue", "investment", "profit"]),
         portfolio={**data.portfolio, "total_revenue": data.portfolio["total_revenue"] * factor},
         executive_kpis=times(data.executive_kpis, ["patients", "active_patients", "churned_patients", "revenue_usd"]),
         recommendations=replace(
             data.recommendations,
-            funnel=times(data.recommendations.funnel, ["pathway_patients", "observed_patients_entered",
-                                                       "projected_patients_entered", "projected_patients_completed"]),
-            concentration=times(data.recommendations.concentration,
-                                ["providers", "top_providers", "top_revenue", "total_revenue"]),
+            funnel=times(
+                data.recommendations.funnel,
+                [
+                    "pathway_patients",
+                    "observed_patients_entered",
+                    "projected_patients_entered",
+                    "projected_patients_completed",
+                ],
+            ),
+            concentration=times(
+                data.recommendations.concentration, ["providers", "top_providers", "top_revenue", "total_revenue"]
+            ),
         ),
-        ml=None if data.ml is None else replace(
-            data.ml, runs=data.ml.runs.assign(test_rows=data.ml.runs["test_rows"] * factor)
-        ),
+        ml=None
+        if data.ml is None
+        else replace(data.ml, runs=data.ml.runs.assign(test_rows=data.ml.runs["test_rows"] * factor)),
     )
 
 

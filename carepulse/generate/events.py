@@ -102,13 +102,18 @@ def generate_event_block(pf: PatientFrame, window: Window, seed: int, block: int
     n = ev_local.size
 
     etype = draw_event_types(rng, pf.condition[lo + ev_local])
-    etype[n - k:] = params.EVENT_TYPES.index("login")
+    etype[n - k :] = params.EVENT_TYPES.index("login")
     revenue = draw_event_revenue(rng, etype)
 
     order = np.lexsort((ts, ev_local))
     return EventBlock(
-        lo=lo, hi=hi, patient=(lo + ev_local[order]).astype(np.int64), ts_s=ts[order].astype(np.int64),
-        etype=etype[order], revenue=revenue[order], forced=forced,
+        lo=lo,
+        hi=hi,
+        patient=(lo + ev_local[order]).astype(np.int64),
+        ts_s=ts[order].astype(np.int64),
+        etype=etype[order],
+        revenue=revenue[order],
+        forced=forced,
     )
 
 

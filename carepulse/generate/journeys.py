@@ -37,8 +37,9 @@ def journeys_table(pf: PatientFrame, window: Window, seed: int) -> pa.Table:
         p_done = np.clip(params.STAGE_COMPLETE[s] * cond_mult * loc_mult, 0, 1)
         done = entered & (u_done < p_done) & (done_t < pf.churn_s) & (done_t <= end_s)
         idx = np.flatnonzero(entered)
-        parts.append((idx, np.full(idx.size, s, np.int8), enter_t[idx].astype(np.int64),
-                      done_t[idx].astype(np.int64), done[idx]))
+        parts.append(
+            (idx, np.full(idx.size, s, np.int8), enter_t[idx].astype(np.int64), done_t[idx].astype(np.int64), done[idx])
+        )
         prev_done, prev_time = done, done_t
     patient = np.concatenate([p[0] for p in parts])
     stage = np.concatenate([p[1] for p in parts])
@@ -46,7 +47,9 @@ def journeys_table(pf: PatientFrame, window: Window, seed: int) -> pa.Table:
     completed_s = np.concatenate([p[3] for p in parts])
     completed = np.concatenate([p[4] for p in parts])
     order = np.lexsort((stage, patient))
-    patient, stage, entered_s, completed_s, completed = (a[order] for a in (patient, stage, entered_s, completed_s, completed))
+    patient, stage, entered_s, completed_s, completed = (
+        a[order] for a in (patient, stage, entered_s, completed_s, completed)
+    )
     return pa.table(
         {
             "patient_id": pf.ids().take(pa.array(patient)),

@@ -55,8 +55,14 @@ def _hour_term(hours: np.ndarray) -> np.ndarray:
 
 
 def engage_terms(
-    channel: np.ndarray, program: np.ndarray, hour: np.ndarray, weekday: np.ndarray,
-    condition: np.ndarray, age: np.ndarray, recent_events: np.ndarray, prior_engaged: np.ndarray,
+    channel: np.ndarray,
+    program: np.ndarray,
+    hour: np.ndarray,
+    weekday: np.ndarray,
+    condition: np.ndarray,
+    age: np.ndarray,
+    recent_events: np.ndarray,
+    prior_engaged: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Each driver's additive term on logit P(engaged)."""
     w = params.ENGAGE_WEIGHTS
@@ -108,7 +114,9 @@ def generate_call_block(pf: PatientFrame, window: Window, eb: EventBlock, seed: 
     channel = rng.choice(len(params.CHANNELS), size=n, p=np.asarray(params.CHANNEL_SHARES)).astype(np.int8)
     mix = np.asarray([params.PROGRAM_MIX[c] for c in params.CONDITIONS])
     cum = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
-    program = np.minimum((rng.random(n)[:, None] > cum[condition]).sum(axis=1), len(params.PROGRAMS) - 1).astype(np.int8)
+    program = np.minimum((rng.random(n)[:, None] > cum[condition]).sum(axis=1), len(params.PROGRAMS) - 1).astype(
+        np.int8
+    )
     age = pf.age[patient] + (ts - pf.enroll_s[patient]) / (DAYS_PER_YEAR * SECONDS_PER_DAY)
     recent = _recent_event_counts(eb, patient, ts)
 
@@ -125,7 +133,9 @@ def generate_call_block(pf: PatientFrame, window: Window, eb: EventBlock, seed: 
     for r in range(int(rank.max()) + 1 if n else 0):
         idx = np.flatnonzero(rank == r)
         prior[idx] = engaged_so_far[local[idx]]
-        logit = static_logit[idx] + params.ENGAGE_WEIGHTS["prior_engaged"] * np.minimum(prior[idx], params.ENGAGE_PRIOR_CAP)
+        logit = static_logit[idx] + params.ENGAGE_WEIGHTS["prior_engaged"] * np.minimum(
+            prior[idx], params.ENGAGE_PRIOR_CAP
+        )
         probability[idx] = 1.0 / (1.0 + np.exp(-logit))
         engaged[idx] = u[idx] < probability[idx]
         engaged_so_far[local[idx]] += engaged[idx]
@@ -139,8 +149,15 @@ def generate_call_block(pf: PatientFrame, window: Window, eb: EventBlock, seed: 
         mask = (channel == c) & ~engaged
         outcome[mask] = 1 + np.minimum((v[mask, None] > cum_split[None, :]).sum(axis=1), len(split) - 1)
     return CallBlock(
-        patient=patient, ts_s=ts, channel=channel, program=program, outcome=outcome,
-        probability=probability, recent_events=recent, prior_engaged=prior, terms=terms,
+        patient=patient,
+        ts_s=ts,
+        channel=channel,
+        program=program,
+        outcome=outcome,
+        probability=probability,
+        recent_events=recent,
+        prior_engaged=prior,
+        terms=terms,
     )
 
 

@@ -73,8 +73,13 @@ def sample_enrollment_days(rng: np.random.Generator, n: int, window: Window) -> 
 
 
 def hazard_contributions(
-    condition: np.ndarray, location: np.ndarray, referral: np.ndarray, plan: np.ndarray,
-    sex: np.ndarray, age: np.ndarray, log_level0: np.ndarray,
+    condition: np.ndarray,
+    location: np.ndarray,
+    referral: np.ndarray,
+    plan: np.ndarray,
+    sex: np.ndarray,
+    age: np.ndarray,
+    log_level0: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Each factor's additive term on the log monthly hazard at enrollment."""
     w = params.HAZARD_WEIGHTS
@@ -91,7 +96,9 @@ def hazard_contributions(
     return out
 
 
-def hazard_from_contributions(contributions: dict[str, np.ndarray], intercept: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hazard_from_contributions(
+    contributions: dict[str, np.ndarray], intercept: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(h0, decay, growth): monthly hazard at enrollment, level decay and hazard growth."""
     log_h0 = intercept + sum(contributions.values())
     h0 = np.exp(log_h0)
@@ -135,10 +142,26 @@ def sample_patients(n: int, window: Window, seed: int) -> PatientFrame:
     contributions = hazard_contributions(condition, location, referral, plan, sex, age, log_level0)
     h0, decay, growth, churn_s, churn_day = churn_from_draws(contributions, enroll_s, exp_draws)
     return PatientFrame(
-        n=n, condition=condition, location=location, referral=referral, plan=plan, sex=sex,
-        zip_code=zip_code, age=age, birth_date=birth_date, enroll_s=enroll_s, enroll_day=enroll_day,
-        log_level0=log_level0, level0=np.exp(log_level0), h0=h0, decay=decay, growth=growth,
-        churn_s=churn_s, churn_day=churn_day, exp_draw=exp_draws, contributions=contributions,
+        n=n,
+        condition=condition,
+        location=location,
+        referral=referral,
+        plan=plan,
+        sex=sex,
+        zip_code=zip_code,
+        age=age,
+        birth_date=birth_date,
+        enroll_s=enroll_s,
+        enroll_day=enroll_day,
+        log_level0=log_level0,
+        level0=np.exp(log_level0),
+        h0=h0,
+        decay=decay,
+        growth=growth,
+        churn_s=churn_s,
+        churn_day=churn_day,
+        exp_draw=exp_draws,
+        contributions=contributions,
     )
 
 

@@ -177,8 +177,7 @@ def _read_ml(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[MLData 
             order by is_illustrative, net_value desc, scenario
             """,
         )
-    return MLData(runs=runs, holdout=holdout, importance=importance, impact=impact or None,
-                  scenarios=scenarios), None
+    return MLData(runs=runs, holdout=holdout, importance=importance, impact=impact or None, scenarios=scenarios), None
 
 
 def _read_recommendations(con: duckdb.DuckDBPyConnection) -> Recommendations:

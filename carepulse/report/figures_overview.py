@@ -48,8 +48,16 @@ def executive_kpis(data: ReportData) -> tuple[Figure, str]:
     ax = axes[0, 0]
     ax.plot(x[~partial], kpis["active_patients"][~partial], color=style.PRIMARY, marker="o", markersize=3)
     if partial.any():
-        ax.plot(x[partial], kpis["active_patients"][partial], linestyle="none", marker="o", markersize=5,
-                markerfacecolor="white", markeredgecolor=style.PRIMARY, label=f"partial month (to {as_of_label})")
+        ax.plot(
+            x[partial],
+            kpis["active_patients"][partial],
+            linestyle="none",
+            marker="o",
+            markersize=5,
+            markerfacecolor="white",
+            markeredgecolor=style.PRIMARY,
+            label=f"partial month (to {as_of_label})",
+        )
         ax.legend(loc="lower left")
     ax.set_title("Active patients per month")
     ax.set_ylabel("patients with ≥ 1 event")
@@ -74,8 +82,14 @@ def executive_kpis(data: ReportData) -> tuple[Figure, str]:
 
     ax = axes[1, 1]
     ax.plot(x, kpis["churn_rate"], color=style.HIGHLIGHT, marker="o", markersize=3, label="churn rate at month end")
-    ax.plot(x, kpis["outreach_engagement_rate"], color=style.PRIMARY, marker="s", markersize=3,
-            label="outreach engagement rate")
+    ax.plot(
+        x,
+        kpis["outreach_engagement_rate"],
+        color=style.PRIMARY,
+        marker="s",
+        markersize=3,
+        label="outreach engagement rate",
+    )
     ax.set_title("Churn and outreach engagement rates")
     ax.set_ylabel("share")
     ax.yaxis.set_major_formatter(style.PCT_AXIS)

@@ -138,9 +138,9 @@ def _models_section(data: ReportData) -> str:
     for run in data.ml.runs.to_dict("records"):
         rows.append(
             f'<tr data-model="{escape(str(run["model_name"]))}">'
-            f'<td>{escape(str(run["model_name"]))}</td>'
+            f"<td>{escape(str(run['model_name']))}</td>"
             f'<td><code data-run-id="{escape(str(run["run_id"]))}">{escape(str(run["run_id"]))}</code></td>'
-            f'<td>{escape(str(run["estimator"]))}</td><td>{escape(str(run["calibration"]))}</td>'
+            f"<td>{escape(str(run['estimator']))}</td><td>{escape(str(run['calibration']))}</td>"
             f'<td class="date">{_date(run["as_of_date"])}</td>'
             f'<td class="date">{_date(run["test_start"])} to<br>{_date(run["test_end"])}</td>'
             f'<td class="num">{style.fmt_count(run["test_rows"])}</td>'
@@ -150,8 +150,10 @@ def _models_section(data: ReportData) -> str:
         )
     impact = ""
     if data.ml.impact is None:
-        impact = ('<p class="source">marts.intervention_impact is not built (post-ML dbt step not run): '
-                  "the projected churn with outreach is left out.</p>")
+        impact = (
+            '<p class="source">marts.intervention_impact is not built (post-ML dbt step not run): '
+            "the projected churn with outreach is left out.</p>"
+        )
     return (
         '<p id="ml-status" data-ml="present">Current runs (ml.model_runs_current). Curves below are computed '
         "from each run's held-out predictions (ml.holdout_predictions_current).</p>"
@@ -181,9 +183,7 @@ def _data_table(table_id: str, key: str, columns: list[Column], rows: list[dict]
             value = row.get(column)
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
             css = ' class="num"' if numeric else ""
-            cells.append(
-                f'<td{css} data-col="{escape(column)}" data-value="{_attr(value)}">{escape(fmt(value))}</td>'
-            )
+            cells.append(f'<td{css} data-col="{escape(column)}" data-value="{_attr(value)}">{escape(fmt(value))}</td>')
         body.append(f'<tr data-{key}="{escape(_text(row.get(key)))}">{"".join(cells)}</tr>')
     return f'<table id="{escape(table_id)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -215,8 +215,10 @@ def _recommendations_tables(data: ReportData) -> str:
             ],
             segment_rows,
         ),
-        ('<p class="source">marts.visit_plan_what_if (current_plan) and marts.segment_roi; actions from seed '
-        "segment_visit_plans.</p>"),
+        (
+            '<p class="source">marts.visit_plan_what_if (current_plan) and marts.segment_roi; actions from seed '
+            "segment_visit_plans.</p>"
+        ),
         "<h3>Visit plan what-if (portfolio)</h3>",
         _data_table(
             "visit-plan-scenarios",
@@ -231,8 +233,10 @@ def _recommendations_tables(data: ReportData) -> str:
             ],
             _records(rec.visit_plans[rec.visit_plans["grain"] == "portfolio"]),
         ),
-        ('<p class="source">marts.visit_plan_what_if (grain portfolio); alternatives in seed '
-        "visit_plan_alternatives. Same providers and revenue, only the cost side changes.</p>"),
+        (
+            '<p class="source">marts.visit_plan_what_if (grain portfolio); alternatives in seed '
+            "visit_plan_alternatives. Same providers and revenue, only the cost side changes.</p>"
+        ),
         "<h3>Retention scenarios</h3>",
     ]
     scenarios = None if data.ml is None else data.ml.scenarios
@@ -290,8 +294,10 @@ def _recommendations_tables(data: ReportData) -> str:
             ],
             _records(funnel.reset_index()),
         ),
-        ('<p class="source">marts.funnel_what_if; uplifts in seed funnel_uplift_scenarios or the var '
-        "funnel_uplift (scenario vars).</p>"),
+        (
+            '<p class="source">marts.funnel_what_if; uplifts in seed funnel_uplift_scenarios or the var '
+            "funnel_uplift (scenario vars).</p>"
+        ),
     ]
     return "".join(parts)
 
@@ -325,7 +331,7 @@ def render_page(data: ReportData, headlines: list[Headline], figures: list[Rende
     extra = {"Recommendations": _recommendations_tables(data)}
     figure_html = "".join(
         f'<section id="section-{escape(name.lower())}"><h2>{escape(name)}</h2>{extra.get(name, "")}'
-        f'{"".join(_figure(f) for f in items)}</section>'
+        f"{''.join(_figure(f) for f in items)}</section>"
         for name, items in sections.items()
     )
     nav = "".join(
@@ -340,9 +346,9 @@ def render_page(data: ReportData, headlines: list[Headline], figures: list[Rende
         "figures": [f.src for f in figures],
         "ml_ran": data.ml is not None,
         "ml_missing": data.ml_missing,
-        "run_ids": {} if data.ml is None else {
-            str(r["model_name"]): str(r["run_id"]) for r in data.ml.runs.to_dict("records")
-        },
+        "run_ids": {}
+        if data.ml is None
+        else {str(r["model_name"]): str(r["run_id"]) for r in data.ml.runs.to_dict("records")},
     }
     blob = json.dumps(payload, sort_keys=True, indent=1).replace("</", "<\\/")
     return f"""<!DOCTYPE html>
