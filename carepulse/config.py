@@ -185,9 +185,14 @@ def _target(value: object | None, source: str) -> str:
     return text
 
 
+def raw_table_present(raw_dir: Path, table: str) -> bool:
+    """True when a contract table has a parquet or csv file, or a folder of such files, in raw_dir."""
+    if (raw_dir / f"{table}.parquet").exists() or (raw_dir / f"{table}.csv").exists():
+        return True
+    folder = raw_dir / table
+    return folder.is_dir() and (any(folder.glob("*.parquet")) or any(folder.glob("*.csv")))
+
+
 def raw_files_present(raw_dir: Path) -> bool:
-    """True when every contract table has a parquet or csv file in raw_dir."""
-    return all(
-        (raw_dir / f"{table}.parquet").exists() or (raw_dir / f"{table}.csv").exists()
-        for table in RAW_TABLES
-    )
+    """True when every contract table has a parquet or csv file (or a folder of them) in raw_dir."""
+    return all(raw_table_present(raw_dir, table) for table in RAW_TABLES)
