@@ -34,8 +34,10 @@ app: $(APP_STAMP)
 run: $(STAMP)
 	$(BIN)/carepulse build
 
-# Everything CI checks: pytest (which drives real dbt on generated data) and sqlfluff.
+# Everything CI checks: ruff (lint and format), sqlfluff, then pytest (which drives real dbt on generated data).
 test: $(STAMP) $(APP_STAMP) browser
+	$(BIN)/ruff check carepulse ml tests
+	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 	$(BIN)/python -m pytest -q
 
@@ -45,6 +47,8 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium unavailable: the browser test will be skipped"
 
 lint: $(STAMP)
+	$(BIN)/ruff check carepulse ml tests
+	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 
 bench: $(STAMP)
