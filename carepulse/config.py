@@ -33,7 +33,9 @@ RAW_TABLES: tuple[str, ...] = (
 TARGETS: tuple[str, ...] = ("duckdb",)
 
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
-_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE)
+_MEMORY_LIMIT = re.compile(
+    r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE
+)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
