@@ -395,6 +395,9 @@ def edited(study: Built) -> dict[str, pd.DataFrame]:
         "cautious",
         "--exclude-resource-type",
         "unit_test",
+        # the visit-plan what-if seed (and its relationship test) is not part of the study build
+        "--exclude",
+        "visit_plan_alternatives+",
     )
     return study.workspace.read_marts()
 
