@@ -1,6 +1,7 @@
 """Issue 13 point 2: `carepulse generate --append-days N` extends a generated set by N days.
 
-No dbt here: the files themselves are checked (the folder layout is read by the loader in
+Events, claims, patients, providers, outreach calls and journey stage changes. No dbt here:
+the files themselves are checked (the folder layout is read by the loader in
 test_raw_folders.py). One tiny set, copied for each way of appending.
 """
 
@@ -45,6 +46,7 @@ def test_same_seed_same_days_whether_appended_at_once_or_day_by_day(base_set: Pa
     append_days(one_by_one, 2)
     assert append_days(one_by_one, 1).days == ["2026-01-03"]
     files = sorted(path.relative_to(at_once) for path in at_once.rglob("*.parquet"))
+    assert {path.parts[0] for path in files} >= {"outreach_calls", "care_journey_stages"}
     assert files == sorted(path.relative_to(one_by_one) for path in one_by_one.rglob("*.parquet"))
     for path in files:
         assert pq.read_table(at_once / path).equals(pq.read_table(one_by_one / path)), path
@@ -83,6 +85,63 @@ def test_appended_days_extend_history_consistently(base_set: Path, tmp_path: Pat
     assert (late.event_at.values < churned[late.patient_id].values).all()
     appended_truth = pd.read_parquet(raw.parent / "ground_truth" / "appended_patients.parquet")
     assert set(appended_truth.patient_id) == set(newcomers.patient_id)
+
+    # outreach calls of the appended days, to known patients enrolled before the call, with their truth
+    calls = read(raw, "outreach_calls")
+    history_calls = pd.read_parquet(raw / "outreach_calls" / "history.parquet")
+    new_calls = calls[~calls.call_id.isin(history_calls.call_id)]
+    assert calls.call_id.is_unique and len(new_calls) > 0
+    assert set(new_calls.called_at.dt.date) <= days and set(new_calls.patient_id) <= set(patients.patient_id)
+    assert (new_calls.called_at.values > pd.to_datetime(enrolled[new_calls.patient_id]).values).all()
+    call_truth = pd.read_parquet(raw.parent / "ground_truth" / "appended_call_truth.parquet")
+    assert set(call_truth.call_id) == set(new_calls.call_id)
+    assert call_truth.engage_probability.between(0, 1).all()
+    # journey stage changes: a row per stage entered or completed on an appended day; a completion
+    # repeats an open row of an earlier file (same key and entry time) with completed_at set
+    history_stages = pd.read_parquet(raw / "care_journey_stages" / "history.parquet")
+    changes = pd.concat(
+        [pd.read_parquet(path) for path in sorted((raw / "care_journey_stages").glob("2026-*.parquet"))]
+    )
+    assert len(changes) > 0 and set(changes.patient_id) <= set(patients.patient_id)
+    on_day = changes.entered_at.dt.date.isin(days) | changes.completed_at.dt.date.isin(days)
+    assert on_day.all()
+    completed_later = changes[~changes.entered_at.dt.date.isin(days)]
+    earlier = pd.concat([history_stages, changes[changes.completed_at.isna()]])
+    open_rows = earlier[earlier.completed_at.isna()].set_index(["patient_id", "stage"]).entered_at
+    keys = list(zip(completed_later.patient_id, completed_later.stage, strict=True))
+    assert (open_rows.loc[keys].values == completed_later.entered_at.values).all()
+
+
+def test_journey_changes_are_the_history_draws_known_a_day_later() -> None:
+    """Stage changes of appended days, on a population big enough to have completions: each
+    day's rows are exactly the stages whose entry or completion falls on that day, and a
+    completion repeats a stage that was open the day before."""
+    from carepulse.generate.append_activity import journey_changes_of_day
+    from carepulse.generate.calendar import Window
+    from carepulse.generate.journeys import journeys_table
+    from carepulse.generate.patients import sample_patients
+
+    window = Window(END)
+    pf = sample_patients(3000, window, 5)
+    before = journeys_table(pf, window, 5).to_pandas().set_index(["patient_id", "stage"])
+    completions = 0
+    for day in range(window.end_day + 1, window.end_day + 4):
+        changes = journey_changes_of_day(window, [(pf, 5)], day).to_pandas()
+        after = journeys_table(pf, window, 5, end_day=day).to_pandas().set_index(["patient_id", "stage"])
+        new_or_changed = after[
+            ~after.index.isin(before.index)
+            | (after.completed_at.notna() & before.reindex(after.index).completed_at.isna())
+        ]
+        assert len(changes) == len(new_or_changed)
+        pd.testing.assert_frame_equal(
+            changes.set_index(["patient_id", "stage"]).sort_index(), new_or_changed.sort_index()
+        )
+        done = changes[
+            changes.completed_at.notna() & changes.set_index(["patient_id", "stage"]).index.isin(before.index)
+        ]
+        completions += len(done)
+        before = after
+    assert completions > 0
 
 
 def test_append_needs_a_generated_set(tmp_path: Path) -> None:

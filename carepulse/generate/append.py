@@ -9,7 +9,9 @@ adds <table>/<YYYY-MM-DD>.<ext>: the raw contract's folder layout, nothing speci
 
 Covered per day: new patients (a few, enrolled that day), rarely a new provider, the
 engagement events of every enrolled, not-yet-churned patient (same daily rates as the
-history), and claims. Outreach calls and journey stage changes are not appended yet.
+history), claims, outreach calls and care journey stage changes (append_activity). Outreach
+outcomes depend on each patient's earlier engaged calls, so the history's calls are counted
+once and every appended day is replayed in memory (cheap: no events are drawn for it).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import params
+from .append_activity import calls_of_day, history_engaged_calls, journey_changes_of_day
 from .calendar import SECONDS_PER_DAY, Window, sample_time_of_day
 from .claims import claims_table
 from .events import EVENT_ID_PREFIX, draw_event_revenue, draw_event_types
@@ -218,14 +221,20 @@ def append_days(out: Path | str, days: int) -> AppendResult:
     pv = sample_providers(max(1, int(round(params.PROVIDERS_PER_SCALE * origin.scale))), window, origin.seed)
     pv = replace(pv, stop_day=np.where(pv.stop_day >= window.end_day, window.end_day + 10**6, pv.stop_day))
     frames, numbers = [pf], [pf.numbers]
-    counts = {"patients": 0, "providers": 0, "engagement_events": 0, "claims": 0}
+    journey_groups = [(pf, origin.seed)]
+    engaged_so_far = history_engaged_calls(out, fmt, pf.n)
+    counts = {name: 0 for name in ("patients", "providers", "engagement_events", "claims", "outreach_calls")}
+    counts["care_journey_stages"] = 0
     written: list[str] = []
     new_truth: list[pa.Table] = []
+    new_call_truth: list[pa.Table] = []
     for j in range(1, origin.appended + days + 1):
         day = window.end_day + j
         newcomers = _new_patients(origin, window, pf.n, j, day)
         frames.append(newcomers)
         numbers.append(newcomers.numbers)
+        journey_groups.append((newcomers, stream_code(f"append:journeys:{origin.seed}:{j}")))
+        engaged_so_far = np.concatenate([engaged_so_far, np.zeros(newcomers.n, dtype=np.int64)])
         joined = _new_providers(origin, window, pv, j, day)
         pv = ProviderFrame(
             n=pv.n + joined.n,
@@ -235,24 +244,29 @@ def append_days(out: Path | str, days: int) -> AppendResult:
                 if f.name != "n"
             },
         )
-        if j <= origin.appended:
-            continue  # replayed: its patients and providers exist already
         everyone = _concat_patients(frames)
         ids = fixed_ids("P", np.concatenate(numbers), 7)
+        calls, call_truth = calls_of_day(origin.seed, window, everyone, ids, engaged_so_far, j, day)
+        if j <= origin.appended:
+            continue  # replayed: its files exist already; its calls only carried engaged_so_far on
         on = window.to_date(np.asarray([day]))[0].astype(object)
         tables = {
             "patients": patients_table(newcomers, window),
             "providers": providers_table(joined),
             "engagement_events": _events_of_day(origin, window, everyone, ids, j, day),
             "claims": _claims_of_day(origin, window, everyone, ids, pv, j, day),
+            "outreach_calls": calls,
+            "care_journey_stages": journey_changes_of_day(window, journey_groups, day),
         }
         for name, table in tables.items():
             if table.num_rows:  # no empty files: the loader warns about empty raw files
                 _write_day(out, name, table, on, fmt, origin.dirty)
                 counts[name] += table.num_rows
         new_truth.append(_patient_truth(newcomers, window))
+        new_call_truth.append(call_truth)
         written.append(on.isoformat())
-    _extend_truth(truth_dir, new_truth)
+    _extend_truth(truth_dir / "appended_patients.parquet", new_truth)
+    _extend_truth(truth_dir / "appended_call_truth.parquet", new_call_truth)
     (truth_dir / STATE_FILE).write_text(json.dumps({"appended_days": origin.appended + days}) + "\n")
     return AppendResult(days=written, row_counts=counts)
 
@@ -272,8 +286,10 @@ def _patient_truth(pf: PatientFrame, window: Window) -> pa.Table:
     )
 
 
-def _extend_truth(truth_dir: Path, tables: list[pa.Table]) -> None:
-    """ground_truth/appended_patients.parquet: the new patients' hidden signal, all days so far."""
-    path = truth_dir / "appended_patients.parquet"
+def _extend_truth(path: Path, tables: list[pa.Table]) -> None:
+    """Add the appended days' truth rows to a ground_truth file (appended_patients: the new
+    patients' hidden signal; appended_call_truth: appended calls' engage probability and terms)."""
+    if not tables:
+        return
     parts = [pq.read_table(path).cast(tables[0].schema)] if path.exists() else []
     write_parquet(path, pa.concat_tables(parts + tables))

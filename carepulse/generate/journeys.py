@@ -17,11 +17,13 @@ from .patients import PatientFrame
 from .seeding import rng_for
 
 
-def journeys_table(pf: PatientFrame, window: Window, seed: int) -> pa.Table:
-    """The raw `care_journey_stages` table, typed, sorted by patient and stage order."""
+def journeys_table(pf: PatientFrame, window: Window, seed: int, end_day: int | None = None) -> pa.Table:
+    """The raw `care_journey_stages` table, typed, sorted by patient and stage order, as known
+    at the end of day index `end_day` (default the window's last day). The draws do not
+    depend on end_day, so a later end_day only adds entries and completions (appended days)."""
     rng = rng_for(seed, "journeys")
     n = pf.n
-    end_s = (window.end_day + 1) * SECONDS_PER_DAY - 1
+    end_s = ((window.end_day if end_day is None else end_day) + 1) * SECONDS_PER_DAY - 1
     cond_mult = np.asarray([params.STAGE_COMPLETE_CONDITION_MULT[c] for c in params.CONDITIONS])[pf.condition]
     loc_mult = np.asarray([params.STAGE_COMPLETE_LOCATION_MULT[c] for c in params.LOCATIONS])[pf.location]
     prev_done = np.ones(n, dtype=bool)
