@@ -4,17 +4,9 @@
     that many days late are picked up) and replaces rows by event_id, so re-running is safe.
     --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
     Age is the age in the event's year, so loaded rows stay true as time passes.
-    Spark has no delete+insert: there the same unique_key replacement is a Delta merge. -#}
-{%- set on_spark = target.type in ('spark', 'databricks') %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='event_id',
-        incremental_strategy='merge' if on_spark else 'delete+insert',
-        file_format='delta' if on_spark else none,
-        on_schema_change='append_new_columns',
-    )
-}}
+    Spark has no delete+insert: there the same unique_key replacement is a Delta merge
+    (macro incremental_config). -#}
+{{ config(**carepulse.incremental_config('event_id')) }}
 
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}
@@ -38,10 +30,7 @@ new_events as (
         revenue_usd
     from events
     {%- if is_incremental() %}
-    where cast(event_at as date) >= (
-        select cast({{ dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(loaded.event_date)') }} as date)
-        from {{ this }} as loaded
-    )
+    where cast(event_at as date) >= {{ carepulse.incremental_start('event_date') }}
     {%- endif %}
 ),
 
