@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from carepulse.config import PROJECT_DIR, Settings
+from carepulse.raw_csv_check import unreadable_lines
 
 
 class StepFailed(RuntimeError):
@@ -53,4 +54,12 @@ def run_dbt(
     )
     if result.returncode != 0:
         detail = (result.stdout or "")[-4000:] if quiet else "see the dbt output above"
-        raise StepFailed(f"dbt {' '.join(args)} failed (exit {result.returncode}); {detail}")
+        raise StepFailed(f"dbt {' '.join(args)} failed (exit {result.returncode}); {detail}{_raw_csv_hint(settings)}")
+
+
+def _raw_csv_hint(settings: Settings) -> str:
+    """After a failed dbt step: the raw CSV lines DuckDB's reader cannot read past, if any
+    (its own error names the file only; carepulse.raw_csv_check finds the line)."""
+    if not settings.raw_dir.is_dir():
+        return ""
+    return "".join(f"\n{problem.message()}" for problem in unreadable_lines(settings.raw_dir))

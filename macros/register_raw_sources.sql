@@ -136,10 +136,11 @@
     {% set single = [] %}
     {% for extension in ['parquet', 'csv'] %}
         {% set candidate = raw_dir ~ '/' ~ stem ~ '.' ~ extension %}
-        {% if not single and carepulse.glob_raw(candidate) %}{% do single.append(candidate) %}{% endif %}
+        {% if not single and carepulse.glob_raw(carepulse.glob_escaped(candidate)) %}{% do single.append(candidate) %}{% endif %}
     {% endfor %}
     {% set folder = [] %}
-    {% for path in carepulse.glob_raw(raw_dir ~ '/' ~ stem ~ '/*.parquet') + carepulse.glob_raw(raw_dir ~ '/' ~ stem ~ '/*.csv') %}
+    {% set folder_pattern = carepulse.glob_escaped(raw_dir ~ '/' ~ stem) ~ '/*.' %}
+    {% for path in carepulse.glob_raw(folder_pattern ~ 'parquet') + carepulse.glob_raw(folder_pattern ~ 'csv') %}
         {% if not (path.split('/') | last).startswith('.') %}{% do folder.append(path) %}{% endif %}
     {% endfor %}
     {% if single and folder %}
@@ -154,6 +155,14 @@
         ~ raw_dir ~ "/" ~ stem ~ ".csv or a folder " ~ raw_dir ~ "/" ~ stem
         ~ "/ of .parquet or .csv files (set CAREPULSE_RAW_DIR, or run `carepulse generate`)."
     ) %}
+{% endmacro %}
+
+{#- A path as a DuckDB glob pattern matching exactly that path: `*`, `?` and `[` in a folder or
+    file name (CAREPULSE_RAW_DIR comes from the environment) become the one-character classes
+    `[*]`, `[?]` and `[[]`. DuckDB globs every path given to glob(), read_csv() and
+    read_parquet(), so an unescaped `raw[1]` folder read `raw1` instead. -#}
+{% macro glob_escaped(path) %}
+    {{ return(path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]')) }}
 {% endmacro %}
 
 {#- The paths matching one glob pattern, with forward slashes. -#}
@@ -173,7 +182,7 @@
 {% macro raw_reader(path, header, rejects_table=none) %}
     {% set paths = [path] if path is string else path %}
     {% set quoted = [] %}
-    {% for one in paths %}{% do quoted.append(carepulse.quoted_literal(one)) %}{% endfor %}
+    {% for one in paths %}{% do quoted.append(carepulse.quoted_literal(carepulse.glob_escaped(one))) %}{% endfor %}
     {% set files = '[' ~ quoted | join(', ') ~ ']' %}
     {% if paths[0].endswith('.parquet') %}
         {{ return('read_parquet(' ~ files ~ ', filename = true)') }}
@@ -206,11 +215,13 @@
     columns without printing them. -#}
 {% macro raw_file_header(path) %}
     {% if path.endswith('.parquet') %}
-        {% set described = run_query('describe select * from read_parquet(' ~ carepulse.quoted_literal(path) ~ ')') %}
+        {% set described = run_query(
+            'describe select * from read_parquet(' ~ carepulse.quoted_literal(carepulse.glob_escaped(path)) ~ ')'
+        ) %}
         {{ return(described.columns[0].values() | list) }}
     {% endif %}
     {% set first_line = run_query(
-        'select header_line from read_csv(' ~ carepulse.quoted_literal(path) ~ ', header = false,'
+        'select header_line from read_csv(' ~ carepulse.quoted_literal(carepulse.glob_escaped(path)) ~ ', header = false,'
         ~ " auto_detect = false, columns = {'header_line': 'varchar'}, delim = chr(31), quote = '',"
         ~ " escape = '', ignore_errors = true, strict_mode = false, parallel = false) limit 1"
     ).columns[0].values() %}
