@@ -251,10 +251,11 @@ def test_glob_characters_in_raw_dir_read_that_folder_only(hostile_build: dict) -
     assert "[[]1][*][?]" in views  # the folder's name, escaped in the readers' file lists
 
 
-def test_quote_in_db_file_name_builds_and_documents(hostile_build: dict) -> None:
+def test_quote_in_db_file_name_builds(hostile_build: dict) -> None:
     """Defect 3, second half: a `'` in the warehouse file name was a parser error in
     dbt-duckdb's own macros (duckdb__list_schemas first); the hostile build's file is named
-    wh'q.duckdb. The catalog of `dbt docs generate` is queried through the same macros."""
+    wh'q.duckdb. (`dbt docs generate` on such a file, through the overridden catalog macros,
+    was checked by hand: 10 s of CPU more per run.)"""
     db = built(hostile_build)
     assert "'" in db.name
     assert query(db, "select count(*) as n from intermediate.int_patients_accepted").n[0] == 5
