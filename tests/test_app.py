@@ -106,15 +106,16 @@ PLAN_FIGURES = (
 )
 
 
+def _explorer_table(app: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page with the column whose rows are all the sliders' scenario."""
+    rows = [f.value for f in app.dataframe if column in f.value and set(f.value["scenario"]) == {"explorer"}]
+    assert len(rows) == 1, f"one table of the sliders' scenario with {column}"
+    return rows[0]
+
+
 def _plan(app: AppTest) -> pd.Series:
     """The plan the sliders give: the one-row table of marts.intervention_scenario_what_if."""
-    rows = [
-        frame.value
-        for frame in app.dataframe
-        if "churners_avoided" in frame.value and list(frame.value["scenario"]) == ["explorer"]
-    ]
-    assert len(rows) == 1, "one plan table"
-    return rows[0].iloc[0]
+    return _explorer_table(app, "churners_avoided").iloc[0]
 
 
 def test_retention_sliders_start_at_a_seed_scenario_and_give_its_mart_row(
@@ -174,11 +175,12 @@ def test_moving_a_slider_moves_the_plan_the_expected_way(app: AppTest) -> None:
     assert [w.value for w in app.warning] == ["target at least one risk band (names without '|'); got []"]
 
 
-def test_a_warehouse_without_the_what_if_macro_says_so(ml_session_warehouse: Path, tmp_path: Path) -> None:
+def test_a_warehouse_without_the_what_if_macros_says_so(ml_session_warehouse: Path, tmp_path: Path) -> None:
     old = tmp_path / ml_session_warehouse.name
     shutil.copy2(ml_session_warehouse, old)
     con = duckdb.connect(str(old))
-    con.execute(f"drop macro table {queries.RETENTION_WHAT_IF}")
+    for macro in (queries.RETENTION_WHAT_IF, queries.FUNNEL_WHAT_IF):
+        con.execute(f"drop macro table {macro}")
     con.close()
     at = AppTest.from_file(str(MAIN), default_timeout=120)
     at.session_state["page"] = "Scenarios"
@@ -187,6 +189,7 @@ def test_a_warehouse_without_the_what_if_macro_says_so(ml_session_warehouse: Pat
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("no marts.intervention_scenario_what_if" in i.value for i in at.info)
+    assert any("no marts.funnel_what_if_explorer" in i.value for i in at.info)
     assert not at.slider
 
 
@@ -224,13 +227,8 @@ FUNNEL_FIGURES = (
 
 
 def _funnel(app: AppTest) -> pd.DataFrame:
-    rows = [
-        frame.value
-        for frame in app.dataframe
-        if "stage" in frame.value and set(frame.value["scenario"]) == {"explorer"}
-    ]
-    assert len(rows) == 1, "one funnel table"
-    return rows[0].sort_values("stage_order").reset_index(drop=True)
+    """The stage rows the sliders give (marts.funnel_what_if_explorer's 'explorer' rows)."""
+    return _explorer_table(app, "stage").sort_values("stage_order").reset_index(drop=True)
 
 
 def test_funnel_sliders_start_at_a_seed_scenario_and_move_the_projection(
