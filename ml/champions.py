@@ -80,8 +80,4 @@ def scoring_rows(db_path: Path) -> pd.DataFrame:
 
 def score_champion(trained: TrainedModel, rows: pd.DataFrame, k: int) -> pd.DataFrame:
     """ml.provider_champion_predictions rows (without run columns) for the scoring rows."""
-    scores = score_rows(trained, rows, "provider_id", k)
-    by_provider = rows.set_index(rows["provider_id"].astype(str))
-    scores["month_end_date"] = scores["provider_id"].map(by_provider["month_end_date"])
-    scores["segment"] = scores["provider_id"].map(by_provider["segment"])
-    return scores
+    return score_rows(trained, rows, "provider_id", k, carry=("month_end_date", "segment"))

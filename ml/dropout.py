@@ -84,8 +84,4 @@ def scoring_rows(db_path: Path) -> pd.DataFrame:
 
 def score_dropout(trained: TrainedModel, rows: pd.DataFrame, k: int) -> pd.DataFrame:
     """ml.journey_dropout_predictions rows (without run columns) for the scoring rows."""
-    scores = score_rows(trained, rows, "patient_id", k)
-    stage = rows.set_index(rows["patient_id"].astype(str))
-    scores["current_stage"] = scores["patient_id"].map(stage["current_stage"])
-    scores["days_in_current_stage"] = scores["patient_id"].map(stage["days_in_current_stage"])
-    return scores
+    return score_rows(trained, rows, "patient_id", k, carry=("current_stage", "days_in_current_stage"))

@@ -116,15 +116,20 @@ def train_on_later_periods(
 
 
 def score_rows(
-    trained: TrainedModel, frame: pd.DataFrame, id_column: str, k: int, bands: RiskBands | None = None
+    trained: TrainedModel,
+    frame: pd.DataFrame,
+    id_column: str,
+    k: int,
+    bands: RiskBands | None = None,
+    carry: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """id_column, probability, risk_decile, risk_band, top_factor_1..k, top_factors (JSON)
-    for every row of frame, explained like the churn model (occlusion on the columns the
-    permutation importance ranks highest)."""
+    and the `carry` columns of frame as they are, for every row of frame, explained like the
+    churn model (occlusion on the columns the permutation importance ranks highest)."""
     factor_columns = [f"top_factor_{i}" for i in range(1, k + 1)]
     if frame.empty:
         return pd.DataFrame(
-            columns=[id_column, "probability", "risk_decile", "risk_band", "top_factors", *factor_columns]
+            columns=[id_column, "probability", "risk_decile", "risk_band", "top_factors", *factor_columns, *carry]
         )
     frame = frame.reset_index(drop=True)
     X = frame[trained.spec.columns]
@@ -146,4 +151,6 @@ def score_rows(
     )
     for i, column in enumerate(factor_columns):
         out[column] = [row[i] for row in names]
+    for column in carry:
+        out[column] = frame[column].to_numpy()
     return out
