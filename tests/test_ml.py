@@ -214,6 +214,7 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
             "--select",
             "+outreach_call_features",
             "+patient_churn_labels_by_cutoff",
+            "+journey_dropout_features_by_cutoff",
             "--exclude",
             "resource_type:test",
         ],
@@ -257,6 +258,21 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     full_calls, cut_calls = calls(ml_warehouse), calls(cut_db)
     assert len(cut_calls) > 500
     pd.testing.assert_frame_equal(full_calls, cut_calls, check_dtype=False)
+
+    def pathway(db: Path) -> pd.DataFrame:
+        """The dropout model's rows up to the cut: features always, labels once their window closed."""
+        frame = query(db, f"select * from marts.journey_dropout_features_by_cutoff where cutoff_date <= {day}")
+        frame = frame.drop(columns=["is_scoring_cutoff", "is_labelled"]).astype({"is_dropped_out": object})
+        window_end = pd.to_datetime(frame["dropout_window_end"])
+        closed = window_end.dt.date <= cut_date
+        frame.loc[~closed, "is_dropped_out"] = None
+        # the next progress date runs to the as-of date (like next_active_date); compare it inside the window
+        frame.loc[~closed | (pd.to_datetime(frame["next_pathway_date"]) > window_end), "next_pathway_date"] = pd.NaT
+        return frame.sort_values(["cutoff_date", "patient_id"]).reset_index(drop=True)
+
+    full_pathway, cut_pathway = pathway(ml_warehouse), pathway(cut_db)
+    assert len(cut_pathway) > 500 and cut_pathway["is_dropped_out"].notna().sum() > 200
+    pd.testing.assert_frame_equal(full_pathway, cut_pathway, check_dtype=False)
 
 
 def test_features_at_the_scoring_cutoff_match_the_raw_events(ml_warehouse: Path, raw_events: pd.DataFrame) -> None:
