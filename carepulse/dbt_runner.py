@@ -40,13 +40,20 @@ def run_dbt(
 
     pass_fds: descriptors dbt inherits (the build lock, so it outlives a killed parent).
     """
-    command = [dbt_executable(), *args]
+    command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR)]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
+    # From the database's folder with its bare name: the path is part of the profile, and a
+    # profile that differs from the saved parse's makes dbt re-parse the whole project
+    # (10-15 s); a build's private file has the same name every build (carepulse.build_lock).
+    db = (db_path or settings.db_path).absolute()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    env = settings.dbt_env(db)
+    env["CAREPULSE_DB"] = db.name
     result = subprocess.run(
         command,
-        cwd=PROJECT_DIR,
-        env=settings.dbt_env(db_path),
+        cwd=db.parent,
+        env=env,
         text=True,
         stdout=subprocess.PIPE if quiet else None,
         stderr=subprocess.STDOUT if quiet else None,

@@ -506,15 +506,17 @@ def _worklist_inputs(db: Path, raw_events: pd.DataFrame) -> pd.DataFrame:
     return inputs.assign(value=value.reindex(inputs.index).fillna(0.0))
 
 
-def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRuns, raw_events: pd.DataFrame) -> None:
-    # after the ML step: the ml source tests and the outreach marts
-    run_dbt(["build", "--selector", "post_ml"], ml_runs.raw, ml_runs.db)
-    worklist = query(ml_runs.db, "select * from marts.outreach_priority order by priority_rank")
-    churn = query(ml_runs.db, "select * from ml.churn_predictions_current")
+def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(
+    ml_runs: MLRuns, ml_session_warehouse: Path, raw_events: pd.DataFrame
+) -> None:
+    # The session warehouse after its ML step and post-ML build (the ml source tests and
+    # the outreach marts passed there), with the default vars.
+    worklist = query(ml_session_warehouse, "select * from marts.outreach_priority order by priority_rank")
+    churn = query(ml_session_warehouse, "select * from ml.churn_predictions_current")
     assert len(worklist) == len(churn) and worklist["patient_id"].is_unique
     assert worklist["expected_value"].is_monotonic_decreasing
     # Inputs from the ml tables and the raw events, not from the worklist's own columns.
-    inputs = _worklist_inputs(ml_runs.db, raw_events).reindex(worklist["patient_id"])
+    inputs = _worklist_inputs(ml_session_warehouse, raw_events).reindex(worklist["patient_id"])
     expected = (inputs["churn"] * inputs["engage"] * 0.25 * inputs["value"] - 15).to_numpy()
     np.testing.assert_allclose(worklist["expected_value"], expected, atol=1e-6)
     np.testing.assert_allclose(worklist["patient_value"], inputs["value"].to_numpy(), atol=0.005)
@@ -522,6 +524,7 @@ def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRun
     top = worklist[worklist["churn_risk_band"] == "high"]
     assert len(top) > 0 and (top["intervention"] != "loyalty_and_referral").all()
 
+    # Other vars, on the warehouse of a later ML run: the marts follow both.
     top_n, save_rate = 25, 0.5
     run_dbt(
         ["run", "--select", "outreach_priority", "intervention_impact"],
@@ -531,6 +534,7 @@ def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRun
     )
     impact = query(ml_runs.db, "select * from marts.intervention_impact").iloc[0]
     # The top N by expected value, ranked here from the independent inputs.
+    inputs = _worklist_inputs(ml_runs.db, raw_events)
     inputs = inputs.assign(ev=inputs["churn"] * inputs["engage"] * save_rate * inputs["value"] - 15)
     head = inputs.reset_index().sort_values(["ev", "churn", "patient_id"], ascending=[False, False, True]).head(top_n)
     worklist = query(ml_runs.db, "select * from marts.outreach_priority order by priority_rank")
