@@ -166,11 +166,16 @@ def test_psi_of_a_frame_against_itself_is_zero_and_positive_when_shifted() -> No
 
 
 def test_drift_mart_is_the_psi_of_the_written_bins(ml_session_warehouse: Path) -> None:
-    """Every feature of both models has training bins and the scored batch's shares; the
-    mart's SQL PSI equals the reference function's on the same rows."""
+    """Every feature of all four supervised models (churn, engagement, pathway dropout,
+    future Champions) has training bins and the scored batch's shares; the mart's SQL PSI
+    equals the reference function's on the same rows."""
     db = ml_session_warehouse
     baselines = query(db, "select * from ml.feature_baselines")
     shares = query(db, "select * from ml.feature_distributions")
+    models = {"churn", "engagement", "dropout", "champion"}
+    assert set(baselines["model_name"]) == set(shares["model_name"]) == models
+    drift_rows = query(db, "select model_name, count(*) as n from marts.model_feature_drift group by model_name")
+    assert set(drift_rows.loc[drift_rows["n"] > 0, "model_name"]) == models
     runs = query(db, "select model_name, features from ml.model_runs_current where model_name <> 'segments'")
     for _, run in runs.iterrows():
         declared = json.loads(run["features"])
