@@ -270,7 +270,8 @@ def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
     """Held-out ROC AUC of the current churn and engagement models next to the oracle's.
 
     truth_dir is the generator's ground_truth folder (patient_truth.parquet,
-    call_truth.parquet). Both AUCs are computed on exactly the same held-out examples.
+    call_truth.parquet, provider_truth.parquet for the champion oracle, which is skipped
+    without it). Both AUCs are computed on exactly the same held-out examples.
     """
     with connect(Path(db_path)) as con:
         holdout = con.execute("select * from ml.holdout_predictions_current").fetchdf()

@@ -58,7 +58,14 @@ def backtest(small_raw: Path, small_warehouse: Path, tmp_path_factory: pytest.Te
     as_of = pd.Timestamp(query(small_warehouse, "select as_of_date from marts.as_of_date")["as_of_date"][0]).date()
     early = as_of - timedelta(days=OUTCOME_DAYS_BACK)
     db = tmp_path_factory.mktemp("backtest") / "carepulse.duckdb"
-    ml_inputs = ["+patient_features_by_cutoff", "+patient_churn_labels_by_cutoff", "+outreach_call_features"]
+    # ml train fits all its models (churn, engagement, segments, dropout, champion): their input marts
+    ml_inputs = [
+        "+patient_features_by_cutoff",
+        "+patient_churn_labels_by_cutoff",
+        "+outreach_call_features",
+        "+journey_dropout_features_by_cutoff",
+        "+provider_champion_features_by_month",
+    ]
     run_dbt(["build", "--select", *ml_inputs, "+as_of_date", *NO_TESTS], small_raw, db, as_of=early.isoformat())
     config = TrainConfig(**TEST_TRAIN_SETTINGS)
     trained = train(db, db.parent / "models", seed=TEST_TRAIN_SEED, config=config, progress=lambda _m: None)
