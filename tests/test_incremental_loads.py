@@ -6,9 +6,10 @@ the third day arrives with late rows dated three days back (an event, a call, a 
 corrected copy of an already loaded event (same key, another amount) and, among the day's
 rows, a new patient; the chain's second dbt build is incremental (fct_engagement_events,
 fct_claims, fct_outreach_calls, the daily and monthly patient aggregates and the monthly
-provider aggregate reload var lookback_days = 3 days) and is followed by the ML step. A fresh
-build of the same files with the same ML step must hash identically in every staging,
-intermediate, mart, audit and ml table (run ids, clocks and paths excepted, as in
+provider aggregate reload var lookback_days = 3 days; outreach_call_features recomputes the
+calls from three days before its latest one and every next call) and is followed by the ML
+step. A fresh build of the same files with the same ML step must hash identically in every
+staging, intermediate, mart, audit and ml table (run ids, clocks and paths excepted, as in
 test_determinism). With --vars '{lookback_days: 0}' on the chain the late rows are missed and
 the comparison fails (checked by hand when this test was written; no third build here).
 Three dbt builds, two ML steps; no data tests (they run in the session build).
