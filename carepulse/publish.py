@@ -115,29 +115,43 @@ def _literal(text: str) -> str:
 
 
 def copy_schema(source: Path, target: Path, schema: str) -> None:
-    """Replace schema in target by source's: its tables (with their constraints) and rows,
-    then its views, in one transaction."""
+    """Replace schema in target by source's: its tables (with their constraints) and rows, then
+    its views. Not one transaction: target is a private build file, dropped if this fails."""
     con = duckdb.connect(str(target))
     try:
         con.execute(f"attach {_literal(str(source))} as carepulse_source (read_only)")
         where = "where database_name = 'carepulse_source' and schema_name = ?"
         tables = con.execute(f"select table_name, sql from duckdb_tables() {where} order by table_name", [schema])
         tables = tables.fetchall()
-        views = con.execute(f"select sql from duckdb_views() {where} and not internal order by view_name", [schema])
-        views = views.fetchall()
-        con.execute("begin")
+        views = con.execute(f"select sql from duckdb_views() {where} and not internal order by view_oid", [schema])
+        views = [sql for (sql,) in views.fetchall()]
         con.execute(f"drop schema if exists {schema} cascade")
         if tables or views:
             con.execute(f"create schema {schema}")
         for name, create in tables:
             con.execute(create)
             con.execute(f'insert into {schema}."{name}" select * from carepulse_source.{schema}."{name}"')
-        for (create,) in views:
-            con.execute(create)
-        con.execute("commit")
+        _create_views(con, views)
         con.execute("detach carepulse_source")
     finally:
         con.close()
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
+    """Create views that may read one another: each pass creates those whose relations exist,
+    until none is left (a pass that creates none re-raises its first error)."""
+    while views:
+        failed: list[str] = []
+        errors: list[duckdb.Error] = []
+        for create in views:
+            try:
+                con.execute(create)
+            except duckdb.CatalogException as error:
+                failed.append(create)
+                errors.append(error)
+        if len(failed) == len(views):
+            raise errors[0]
+        views = failed
 
 
 def publish(building: Path, db_path: Path, keep_previous: bool) -> None:

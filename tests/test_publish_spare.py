@@ -38,6 +38,10 @@ def _warehouse(path: Path, build: int, predictions: int) -> Path:
     con.execute("create table ml.runs (run_id varchar primary key, rows integer not null check (rows >= 0))")
     con.execute("insert into ml.runs select 'run' || i, i from range(?) as r(i)", [predictions])
     con.execute("create view ml.runs_current as select max(run_id) as run_id from ml.runs")
+    # a view over a view, which is then replaced (as ml/writeback.py replaces its views on every
+    # write): the copy must create them in an order that works, whatever their names and ids
+    con.execute("create view ml.a_latest as select run_id from ml.runs_current")
+    con.execute("create or replace view ml.runs_current as select max(run_id) as run_id from ml.runs")
     con.close()
     return path
 
@@ -96,6 +100,7 @@ def test_copy_schema_gives_the_spare_the_published_ml_history(tmp_path: Path) ->
         ("run2", 2),
     ]
     assert _query(spare, "select run_id from ml.runs_current") == [("run2",)]
+    assert _query(spare, "select run_id from ml.a_latest") == [("run2",)]
     assert _query(spare, "select build from marts.t") == [(1,)]  # dbt's tables are left to the build
     con = duckdb.connect(str(spare))
     try:
