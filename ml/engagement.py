@@ -20,6 +20,7 @@ from . import io
 from .config import ENGAGEMENT, RiskBands, TrainConfig
 from .explain import candidate_factors, occlusion_contributions, top_factors
 from .features import ENGAGEMENT_SPEC, derive_engagement_features
+from .grid import score_grid
 from .modeling import TrainedModel, fit_model, risk_deciles
 from .selection import TooLittleData, engagement_time_split
 
@@ -109,20 +110,11 @@ def best_time_to_reach(trained: TrainedModel, best_calls: pd.DataFrame) -> pd.Da
     """
     hours = [h for start, end in REACH_WINDOWS for h in range(start, end)]
     window_of = np.repeat(np.arange(len(REACH_WINDOWS)), [end - start for start, end in REACH_WINDOWS])
-    n, cells = len(best_calls), 7 * len(hours)
+    n = len(best_calls)
     if n == 0:
         return pd.DataFrame(columns=["best_weekday", "best_hour_start", "best_hour_end", "best_window_probability"])
-    base = best_calls[trained.spec.columns].reset_index(drop=True)
-    probability = np.empty(n * cells)
-    per_batch = max(1, _GRID_BATCH // cells)
-    weekday_grid = np.repeat(np.arange(7), len(hours))
-    hour_grid = np.tile(np.asarray(hours), 7)
-    for start in range(0, n, per_batch):
-        chunk = base.iloc[start : start + per_batch]
-        grid = chunk.loc[chunk.index.repeat(cells)].reset_index(drop=True)
-        grid["call_weekday"] = np.tile(weekday_grid, len(chunk))
-        grid["call_hour"] = np.tile(hour_grid, len(chunk))
-        probability[start * cells : (start + len(chunk)) * cells] = trained.model.predict_proba(grid)[:, 1]
+    cells = pd.DataFrame({"call_weekday": np.repeat(np.arange(7), len(hours)), "call_hour": np.tile(hours, 7)})
+    probability = score_grid(trained.model, best_calls[trained.spec.columns], cells, _GRID_BATCH)
     by_hour = probability.reshape(n, 7, len(hours))
     by_window = np.stack([by_hour[:, :, window_of == w].mean(axis=2) for w in range(len(REACH_WINDOWS))], axis=2)
     flat = by_window.reshape(n, -1)
