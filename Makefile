@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run build test test-python lint dbt-build bench clean browser
+.PHONY: setup run build test test-python lint dbt-build bench clean browser java spark-setup test-spark bench-spark
 
 # One virtualenv with the exact pins from requirements.lock; uv makes it take seconds.
 $(STAMP): requirements.lock pyproject.toml
@@ -22,7 +22,8 @@ run: $(STAMP)
 	$(BIN)/carepulse build
 
 # Everything CI checks: pytest (which drives real dbt on generated data) and sqlfluff.
-test: $(STAMP) browser
+# spark-setup: tests/test_spark.py builds the same data on DuckDB and on Spark.
+test: $(STAMP) browser spark-setup
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 	$(BIN)/python -m pytest -q
 
@@ -30,6 +31,25 @@ test: $(STAMP) browser
 # the browser test is skipped and says so.
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium unavailable: the browser test will be skipped"
+
+# Java for local Spark (Debian package, like chromium); never fails: without it the Spark
+# equality test is skipped and says so.
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) || echo "java unavailable: the Spark test will be skipped"
+
+# The optional Spark extra (dbt-spark session + pyspark, exact pins) on top of the DuckDB setup.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+spark-setup: java $(SPARK_STAMP)
+
+test-spark: spark-setup
+	$(BIN)/python -m pytest -q tests/test_spark.py
+
+bench-spark: spark-setup
+	CAREPULSE_TARGET=spark $(BIN)/carepulse bench --scale $${SCALE:-1}
 
 lint: $(STAMP)
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar

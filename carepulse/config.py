@@ -29,8 +29,9 @@ RAW_TABLES: tuple[str, ...] = (
     "claims",
 )
 
-#: dbt targets the project can build; Spark (dbt-spark) comes later with its own profile output.
-TARGETS: tuple[str, ...] = ("duckdb",)
+#: dbt targets the project can build: DuckDB (profile output `dev`) and Spark through
+#: dbt-spark (output `spark`, optional extra `.[spark]`; README "Outgrowing one machine").
+TARGETS: tuple[str, ...] = ("duckdb", "spark")
 
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
 _MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE)
@@ -127,6 +128,7 @@ class Settings:
         env["CAREPULSE_MEMORY_LIMIT"] = self.memory_limit
         env["CAREPULSE_THREADS"] = str(self.threads)
         env["CAREPULSE_ML_THREADS"] = str(self.ml_threads)
+        env["CAREPULSE_TARGET"] = self.target
         for name, value in (("CAREPULSE_AS_OF", self.as_of), ("CAREPULSE_TEMP_DIR", self.temp_dir)):
             if value is None:
                 env.pop(name, None)

@@ -40,6 +40,8 @@ def run_dbt(
     pass_fds: descriptors dbt inherits (the build lock, so it outlives a killed parent).
     """
     command = [dbt_executable(), *args]
+    if settings.target == "spark":
+        command += ["--target", "spark"]  # profiles.yml output `spark` (dbt-spark)
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
     result = subprocess.run(

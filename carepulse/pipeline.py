@@ -12,6 +12,7 @@ instead of being skipped.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -142,6 +143,8 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
         return BuildResult(skipped=True)
 
     result = BuildResult(skipped=False)
+    if settings.target == "spark":
+        return _build_on_spark(settings, options, lock_fd, fingerprint, result)
     building = private_build_path(db_path)
 
     # dbt inherits the lock: a dbt still running after its parent was killed keeps the
@@ -178,4 +181,40 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
 
         _timed(result, "report", _plain_step("report", lambda: render_report(db_path, settings.report_dir)))
     record_build(db_path, fingerprint, result.steps)
+    return result
+
+
+def _build_on_spark(
+    settings: Settings, options: BuildOptions, lock_fd: int, fingerprint: str, result: BuildResult
+) -> BuildResult:
+    """The same chain on Spark (issue 14): dbt --target spark, the ML step through a
+    SparkSession (ml/warehouse.py), the post-ML models, the report.
+
+    Spark tables live in the metastore and warehouse folder of the profile, not in one file,
+    so there is no private copy to publish: tables are replaced one by one as dbt builds them
+    (readers of a table see its old or its new files)."""
+    # The ML step and the report run in this process and pick their engine from here.
+    os.environ["CAREPULSE_TARGET"] = settings.target
+
+    def dbt(args: list[str]) -> Callable[[], None]:
+        return lambda: run_dbt(args, settings, pass_fds=(lock_fd,))
+
+    dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
+    _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
+    if options.with_ml:
+        from ml.config import TrainConfig
+        from ml.score import score
+        from ml.train import train
+
+        config = TrainConfig(n_jobs=settings.ml_threads)
+        models = settings.model_dir
+        db_path = settings.db_path
+        _timed(result, "ml train", _plain_step("ml train", lambda: train(db_path, models, config=config)))
+        _timed(result, "ml score", _plain_step("ml score", lambda: score(db_path, models)))
+        _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
+    if options.with_report:
+        from carepulse.report import render_report
+
+        _timed(result, "report", _plain_step("report", lambda: render_report(settings.db_path, settings.report_dir)))
+    record_build(settings.db_path, fingerprint, result.steps)
     return result
