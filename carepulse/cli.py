@@ -26,6 +26,7 @@ _SETTING_FLAGS: dict[str, str] = {
     "memory_limit": "DuckDB memory limit (default CAREPULSE_MEMORY_LIMIT or 4GB)",
     "threads": "dbt threads (default CAREPULSE_THREADS or 2)",
     "ml_threads": "ML threads (default CAREPULSE_ML_THREADS or 1)",
+    "target": "engine: duckdb or spark (default CAREPULSE_TARGET or duckdb; spark needs `make spark-setup`)",
 }
 
 

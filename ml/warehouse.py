@@ -154,6 +154,28 @@ def bind(sql: str, parameters: Sequence[Any] | None) -> str:
     return "".join(out)
 
 
+def duckdb_dtypes(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
+    """Spark's pandas frame with the dtypes DuckDB's fetchdf gives, so that the ML step sees
+    the same frame on both engines: decimals as float64 (Spark: Decimal objects), dates and
+    timestamps as datetime64[us], whole numbers as nullable Int32/Int64 where nulls occur."""
+    from pyspark.sql import types
+
+    out = frame.copy()
+    for field in schema.fields:
+        name, kind = field.name, field.dataType
+        if isinstance(kind, types.DecimalType):
+            out[name] = out[name].astype("float64")
+        elif isinstance(kind, (types.DateType, types.TimestampType, types.TimestampNTZType)):
+            out[name] = pd.to_datetime(out[name]).astype("datetime64[us]")
+        elif isinstance(kind, (types.IntegerType, types.ShortType, types.ByteType)):
+            out[name] = out[name].astype("Int32" if out[name].isna().any() else "int32")
+        elif isinstance(kind, types.LongType):
+            out[name] = out[name].astype("Int64" if out[name].isna().any() else "int64")
+        elif isinstance(kind, types.StringType):
+            out[name] = out[name].astype("str")
+    return out
+
+
 class SparkResult:
     """A Spark query's rows in the DuckDB result shape (fetchdf through Arrow)."""
 
@@ -161,7 +183,7 @@ class SparkResult:
         self._frame = frame
 
     def fetchdf(self) -> pd.DataFrame:
-        return self._frame.toPandas()
+        return duckdb_dtypes(self._frame.toPandas(), self._frame.schema)
 
     def fetchall(self) -> list[tuple]:
         return [tuple(row) for row in self._frame.collect()]
