@@ -213,6 +213,8 @@ def spark_session() -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.sql.ansi.enabled", "false")  # as dbt-spark sets it
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
     )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
