@@ -2,7 +2,9 @@
 
 Every setting comes from the same environment variables profiles.yml reads
 (CAREPULSE_RAW_DIR, CAREPULSE_DB, CAREPULSE_AS_OF, ...), so the CLI and a plain
-`dbt build` always mean the same files.
+`dbt build` always mean the same files; a flag (--db, --threads, ...) overrides its
+variable. Both are resolved once into carepulse.config.Settings. Failures a user can
+fix (a bad setting, a failed step, another build running) end with one line and exit 1.
 """
 
 from __future__ import annotations

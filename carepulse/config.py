@@ -83,6 +83,16 @@ class Settings:
     ml_threads: int
     target: str = "duckdb"
 
+    @property
+    def dbt_dir(self) -> Path:
+        """dbt's target/ and logs/ for builds of this warehouse, hidden beside it.
+
+        Why not the project's target/: two builds of different warehouses at once would
+        write the same manifest and partial-parse files; builds of one warehouse never run
+        at once (the build lock), so one folder per warehouse keeps partial parsing warm.
+        """
+        return self.db_path.with_name(f".{self.db_path.name}.dbt")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from `env` (default os.environ), with non-None overrides (CLI flags) winning.
@@ -135,6 +145,8 @@ class Settings:
             else:
                 env[name] = str(value)
         env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
+        env.setdefault("DBT_TARGET_PATH", str(self.dbt_dir / "target"))
+        env.setdefault("DBT_LOG_PATH", str(self.dbt_dir / "logs"))
         return env
 
 

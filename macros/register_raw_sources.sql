@@ -34,7 +34,9 @@
             {% set stem = node.meta.get('raw_file', node.name) %}
             {% set found = carepulse.find_raw_file(raw_dir, stem) %}
             {% set file_name = found.split('/') | last %}
-            {% set present = carepulse.raw_file_columns(carepulse.raw_reader(found)) %}
+            {% set header = carepulse.raw_file_header(found) %}
+            {% set present = {} %}
+            {% for name in header %}{% do present.update({name | lower: name}) %}{% endfor %}
             {% set required = node.columns.keys() | list %}
             {% set missing = [] %}
             {% for column in required %}
@@ -63,7 +65,7 @@
                 {% do statements.append('drop table if exists ' ~ malformed) %}
                 {% do statements.append(
                     'create or replace view ' ~ view ~ ' as select ' ~ columns_as_text | join(', ')
-                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found)
+                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found, header)
                 ) %}
             {% else %}
                 {#- DuckDB converts only the columns a query uses: without this filter, count(*)
@@ -76,7 +78,7 @@
                 {% set all_read = 'length(concat(' ~ used | join(', ') ~ ')) >= 0' %}
                 {% set rejects = 'carepulse_rejects_' ~ node.name %}
                 {% do statements.append(
-                    'select count(*) from ' ~ carepulse.raw_reader(found, rejects_table=rejects)
+                    'select count(*) from ' ~ carepulse.raw_reader(found, header, rejects_table=rejects)
                     ~ ' where ' ~ all_read
                 ) %}
                 {% do statements.append(
@@ -85,7 +87,7 @@
                 ) %}
                 {% do statements.append(
                     'create or replace view ' ~ view ~ ' as select ' ~ columns_as_text | join(', ')
-                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found)
+                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found, header)
                     ~ ' where ' ~ all_read
                     ~ ' union all select ' ~ null_columns | join(', ')
                     ~ ", cast(json_object('file', " ~ carepulse.quoted_literal(file_name)
@@ -110,17 +112,23 @@
     ) %}
 {% endmacro %}
 
-{#- The table function reading one raw file. CSV: the dialect is fixed (comma, double quote)
-    so that one malformed line can never make the sniffer take a data row for the header;
-    lines that do not parse are skipped, or recorded in rejects_table when given. -#}
-{% macro raw_reader(path, rejects_table=none) %}
+{#- The table function reading one raw file, given its header's column names. CSV: nothing is
+    guessed (DuckDB's sniffer gives up on a file with one unterminated quote anywhere, and a
+    malformed first line could make it take a data row for the header): comma, double quote,
+    the header's columns, all text. Lines that do not parse are skipped, or recorded in
+    rejects_table when given. -#}
+{% macro raw_reader(path, header, rejects_table=none) %}
     {% if path.endswith('.parquet') %}
         {{ return('read_parquet(' ~ carepulse.quoted_literal(path) ~ ')') }}
     {% endif %}
-    {#- all_varchar keeps leading zeros (ZIP codes) and lets bad values reach the quarantine. -#}
+    {% set columns = [] %}
+    {% for name in header %}
+        {% do columns.append(carepulse.quoted_literal(name) ~ ": 'varchar'") %}
+    {% endfor %}
+    {#- all text keeps leading zeros (ZIP codes) and lets bad values reach the quarantine. -#}
     {% set options = [
-        carepulse.quoted_literal(path), 'header = true', 'all_varchar = true',
-        "delim = ','", "quote = '\"'", "escape = '\"'",
+        carepulse.quoted_literal(path), 'header = true', 'auto_detect = false',
+        'columns = {' ~ columns | join(', ') ~ '}', "delim = ','", "quote = '\"'", "escape = '\"'",
     ] %}
     {% if rejects_table %}
         {% do options.extend([
@@ -134,12 +142,30 @@
     {{ return('read_csv(' ~ options | join(', ') ~ ')') }}
 {% endmacro %}
 
-{#- Lower-cased column name -> the name as spelled in the file. -#}
-{% macro raw_file_columns(reader) %}
-    {% set described = run_query('describe select * from ' ~ reader) %}
-    {% set columns = {} %}
-    {% for name in described.columns[0].values() %}
-        {% do columns.update({name | lower: name}) %}
+{#- The column names of a raw file, as spelled there. CSV: the first line, read as one text
+    value in a single-threaded scan (so it is line 1) and split on commas; names may be
+    double-quoted, but may not contain a comma. A first line that is not UTF-8 is skipped by
+    that scan, so the "names" are then a data row's values: the caller reports missing
+    columns without printing them. -#}
+{% macro raw_file_header(path) %}
+    {% if path.endswith('.parquet') %}
+        {% set described = run_query('describe select * from ' ~ carepulse.raw_reader(path, [])) %}
+        {{ return(described.columns[0].values() | list) }}
+    {% endif %}
+    {% set first_line = run_query(
+        'select header_line from read_csv(' ~ carepulse.quoted_literal(path) ~ ', header = false,'
+        ~ " auto_detect = false, columns = {'header_line': 'varchar'}, delim = chr(31), quote = '',"
+        ~ " escape = '', ignore_errors = true, parallel = false) limit 1"
+    ).columns[0].values() %}
+    {% set names = [] %}
+    {% for name in ((first_line | first) or '').split(',') %}
+        {% set name = name | trim %}
+        {#- an empty name (a trailing comma) gets DuckDB's own default name -#}
+        {% if not name %}{% set name = 'column' ~ loop.index0 %}{% endif %}
+        {% if name.startswith('"') and name.endswith('"') and name | length > 1 %}
+            {% set name = name[1:-1] | replace('""', '"') %}
+        {% endif %}
+        {% do names.append(name) %}
     {% endfor %}
-    {{ return(columns) }}
+    {{ return(names) }}
 {% endmacro %}

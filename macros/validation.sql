@@ -47,3 +47,31 @@
         ) % 10 = {{ dbt.safe_cast('substring(' ~ column ~ ', 10, 1)', api.Column.translate_type('integer')) }}
     )
 {%- endmacro %}
+
+{#- The configured analysis date (CAREPULSE_AS_OF, var as_of_date) as a date, or none when
+    unset. Checked here, before any SQL is written, so a bad value is one clear message
+    naming the variable, and only a re-formatted date (never the raw text) reaches SQL
+    (issue 11, defect 3). -#}
+{% macro configured_as_of_date() %}
+    {% set configured = var('as_of_date') | string | trim %}
+    {% if not configured or configured == 'None' %}{{ return(none) }}{% endif %}
+    {% if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', configured) %}
+        {% do exceptions.raise_compiler_error(
+            "CAREPULSE_AS_OF (dbt var as_of_date) must be an ISO date YYYY-MM-DD; got '"
+            ~ configured[:40] ~ "'."
+        ) %}
+    {% endif %}
+    {% set parts = configured.split('-') | map('int') | list %}
+    {% set month_ok = parts[0] >= 1 and 1 <= parts[1] <= 12 %}
+    {% if month_ok %}
+        {#- the last day of that month: the day before the first of the next one -#}
+        {% set next_month = modules.datetime.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1) %}
+        {% set last_day = (next_month - modules.datetime.timedelta(days=1)).day %}
+    {% endif %}
+    {% if not month_ok or parts[2] < 1 or parts[2] > last_day %}
+        {% do exceptions.raise_compiler_error(
+            "CAREPULSE_AS_OF (dbt var as_of_date) is not a calendar date: '" ~ configured ~ "'."
+        ) %}
+    {% endif %}
+    {{ return(modules.datetime.date(parts[0], parts[1], parts[2])) }}
+{% endmacro %}

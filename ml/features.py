@@ -85,8 +85,12 @@ def parse_feature_spec(document: dict, ml_model: str, source: str = "<yaml>") ->
                     )
                 transforms[transform].append(column["name"])
     if not categorical and not numeric:
-        raise FeatureDeclarationError(f"{source}: no model with meta.ml_model {ml_model!r} declares a meta.feature column")
-    return FeatureSpec(tuple(categorical), tuple(numeric), tuple(transforms["log_count"]), tuple(transforms["log_days_since"]))
+        raise FeatureDeclarationError(
+            f"{source}: no model with meta.ml_model {ml_model!r} declares a meta.feature column"
+        )
+    return FeatureSpec(
+        tuple(categorical), tuple(numeric), tuple(transforms["log_count"]), tuple(transforms["log_days_since"])
+    )
 
 
 @cache

@@ -58,20 +58,28 @@ def fit_model(
 ) -> TrainedModel:
     """Compare candidates on train -> test, pick one, explain it, refit it on `final`.
 
+    The candidates are compared on the same deterministic sample of at most
+    config.compare_rows training rows (the held-out period is never sampled beyond its
+    cap): the winner's held-out metrics are those of that fit, and only the winner is
+    refitted on `final`. periods["train_rows"] is the number of rows that fit saw.
     holdout_id and holdout_date identify the test rows (aligned with `test`) in
     ml.holdout_predictions, so the benchmark can join them to ground truth.
     """
     started = time.perf_counter()
-    y_train = train[label].astype(int).to_numpy()
+    compare = cap_rows(train, config.compare_rows, config.seed).reset_index(drop=True)
+    y_train = compare[label].astype(int).to_numpy()
     y_test = test[label].astype(int).to_numpy()
     if len(np.unique(y_train)) < 2:
         raise ValueError(f"{model_name}: the training period has only one class; more data is needed")
+    if len(compare) < len(train):
+        progress(f"  candidates compared on {len(compare)} of {len(train)} training rows")
+    periods = {**periods, "train_rows": len(compare)}
     results = compare_candidates(
         derive,
         spec.categorical,
-        train[spec.columns],
+        compare[spec.columns],
         y_train,
-        train[group].astype(str).to_numpy(),
+        compare[group].astype(str).to_numpy(),
         test[spec.columns],
         y_test,
         config,
@@ -80,7 +88,13 @@ def fit_model(
     chosen = select_candidate(results, config.selection_metric, config.simpler_within)
     progress(f"  selected {chosen.estimator} by held-out {config.selection_metric}")
     importance = permutation_ranking(
-        chosen.model, test[spec.columns].reset_index(drop=True), y_test, spec, config.seed, config.importance_repeats
+        chosen.model,
+        test[spec.columns].reset_index(drop=True),
+        y_test,
+        spec,
+        config.seed,
+        config.importance_repeats,
+        config.importance_rows,
     )
     holdout = pd.DataFrame(
         {

@@ -248,29 +248,31 @@ def write_tables(
     return written
 
 
+def _query_model_runs(db_path: Path, column: str, sql: str, parameters: list) -> list[tuple]:
+    """Rows of `sql` over ml.model_runs; none when the warehouse, the table or `column` is
+    missing (a fresh warehouse, or one written before that column existed)."""
+    if target() != SPARK and not Path(db_path).exists():
+        return []
+    with connect(db_path) as con:
+        relation = f"{SCHEMA}.model_runs"
+        present = relation in con.relations() and column in con.columns(relation)
+        return con.execute(sql, parameters).fetchall() if present else []
+
+
 def latest_run_id(db_path: Path) -> str | None:
     """The run id of the most recently trained run recorded in the warehouse, if any."""
-    if target() != SPARK and not Path(db_path).exists():
-        return None
-    with connect(db_path) as con:
-        if f"{SCHEMA}.model_runs" not in con.relations():
-            return None
-        row = con.execute(
-            f"select run_id from {SCHEMA}.model_runs order by trained_at desc, run_id desc limit 1"
-        ).fetchone()
-    return None if row is None else str(row[0])
+    rows = _query_model_runs(
+        db_path, "run_id", f"select run_id from {SCHEMA}.model_runs order by trained_at desc, run_id desc limit 1", []
+    )
+    return str(rows[0][0]) if rows else None
 
 
 def recorded_model_sha256(db_path: Path, run_id: str) -> str | None:
     """The model file's SHA-256 recorded with run_id in ml.model_runs (None: no record)."""
-    if target() != SPARK and not Path(db_path).exists():
-        return None
-    with connect(db_path) as con:
-        relation = f"{SCHEMA}.model_runs"
-        if relation not in con.relations() or "model_sha256" not in con.columns(relation):
-            return None
-        hashes = con.execute(
-            f"select distinct model_sha256 from {SCHEMA}.model_runs where run_id = ? and model_sha256 is not null",
-            [run_id],
-        ).fetchall()
-    return hashes[0][0] if len(hashes) == 1 else None
+    rows = _query_model_runs(
+        db_path,
+        "model_sha256",
+        f"select distinct model_sha256 from {SCHEMA}.model_runs where run_id = ? and model_sha256 is not null",
+        [run_id],
+    )
+    return rows[0][0] if len(rows) == 1 else None

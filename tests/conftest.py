@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -134,19 +135,46 @@ def write_raw_tables(raw_dir: Path, tables: Mapping[str, pd.DataFrame], fmt: str
     return raw_dir
 
 
+#: The session's generated data: small enough for seconds-long builds, large enough for the
+#: ML step (thousands of labelled periods and calls), and dirty: every quarantine rule has
+#: rows (1% extra bad rows, at least one per rule and table; the providers' share stays
+#: under the 5% error gate at this scale), so every read-only test also sees the quarantine.
+SESSION_SCALE = 0.02
+SESSION_SEED = 23
+SESSION_DIRTY_RATE = 0.01
+
+
+@dataclass(frozen=True)
+class SessionBuild:
+    """The shared warehouse: plain `dbt build` of the session data, as a user runs it."""
+
+    raw: Path
+    db: Path
+    result: subprocess.CompletedProcess[str]
+
+
 @pytest.fixture(scope="session")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generated raw files at a tiny scale, shared by the whole session (read-only use)."""
+    """Generated raw files (SESSION_*), shared by the whole session (read-only use); the
+    generator's ground truth is in ../ground_truth."""
     from carepulse.generate import generate
 
     out = tmp_path_factory.mktemp("small") / "raw"
-    generate(scale=0.01, seed=7, out=out, fmt="parquet", dirty_rate=0.0)
+    generate(scale=SESSION_SCALE, seed=SESSION_SEED, out=out, fmt="parquet", dirty_rate=SESSION_DIRTY_RATE)
     return out
 
 
 @pytest.fixture(scope="session")
-def small_warehouse(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A warehouse built with `dbt build` from small_raw; tests only read it."""
+def small_build(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
+    """`dbt build` of small_raw into a fresh database. Not checked here: tests that need the
+    warehouse use small_warehouse (which is); test_ml reports the plain build's outcome."""
     db_path = tmp_path_factory.mktemp("small_wh") / "carepulse.duckdb"
-    run_dbt(["build"], small_raw, db_path)
-    yield db_path
+    return SessionBuild(small_raw, db_path, run_dbt(["build"], small_raw, db_path, check=False))
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(small_build: SessionBuild) -> Path:
+    """The session warehouse (dbt only, no ML tables); tests only read it."""
+    result = small_build.result
+    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    return small_build.db

@@ -138,7 +138,9 @@ def hostile_raw_files() -> dict[str, bytes]:
     claims = csv_bytes(
         "claim_id,patient_id,provider_id,claim_start_date,claim_end_date,paid_amount,deductible_amount,"
         "diagnosis_code,procedure_code",
-        [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,"],
+        [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,",
+         # line 3: a quote that never closes -> malformed_row (DuckDB's sniffer used to give up on the file)
+         f'K2,"P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,'],
     )
     return {"patients": patients, "engagement_events": events, "care_journey_stages": stages,
             "outreach_calls": calls, "providers": providers, "claims": claims}
@@ -206,6 +208,8 @@ def test_malformed_lines_are_quarantined_with_file_and_line_and_the_rest_loads(h
     events = [(record["line"], rule) for _, rule, record in quarantined(db, "engagement_events")
               if rule == "malformed_row"]
     assert events == [(2, "malformed_row")]  # the first data line, which used to be taken for the header
+    claims = [(record["line"], rule) for _, rule, record in quarantined(db, "claims")]
+    assert claims == [(3, "malformed_row")]
     accepted = set(query(db, "select patient_id from intermediate.int_patients_accepted").patient_id)
     assert accepted == {"P1", "P2", "P3", "P9"}
     reconciliation = query(db, "select * from audit.audit_reconciliation").set_index("source_table")
@@ -285,3 +289,19 @@ def test_unreadable_header_names_file_and_line_and_prints_no_identifier(tmp_path
     assert "patients.csv" in output and "line 1 (the header)" in output
     for value in identifiers.split(","):
         assert value not in output and value not in log, f"{value!r} printed"
+
+
+@pytest.mark.parametrize("as_of", ["2025-01-01' as date) as as_of_date; copy (select 1) to 'g.csv'; --", "2025-02-30"])
+def test_bad_as_of_date_is_one_clear_message_and_never_sql(tmp_path: Path, as_of: str) -> None:
+    """Defect 3 (dbt side): CAREPULSE_AS_OF was pasted into a SQL literal; plain `dbt build` now
+    refuses anything but a calendar date, naming the variable."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table, content in hostile_raw_files().items():
+        (raw / f"{table}.csv").write_bytes(content)
+    result = run_dbt(["build", "--select", "int_as_of_date_resolved"], raw, tmp_path / "wh.duckdb",
+                     as_of=as_of, check=False)
+    assert result.returncode != 0
+    assert "CAREPULSE_AS_OF" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not list(PROJECT_DIR.glob("g.csv")) and not list(tmp_path.glob("g.csv"))

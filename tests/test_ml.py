@@ -221,7 +221,7 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     rows removed, as-of = cut_date). Every feature of every cutoff up to cut_date, every label whose
     window closed by cut_date and every call's features must be identical: any feature that
     peeked past its cutoff (or call time) would see different data and differ here."""
-    cutoffs = query(ml_warehouse, "select period_index, cutoff_date from intermediate.int_ml_cutoffs")
+    cutoffs = query(ml_warehouse, "select period_index, cutoff_date from marts.feature_cutoffs")
     cut_date = pd.Timestamp(cutoffs.set_index("period_index").loc[CUT_PERIODS_BACK, "cutoff_date"]).date()
     cut_raw = _cut_raw(ml_raw, tmp_path / "raw_cut", cut_date)
     cut_db = tmp_path / "cut" / "carepulse.duckdb"
@@ -229,8 +229,8 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
         [
             "build",
             "--select",
-            "+int_outreach_call_features",
-            "+int_patient_churn_labels_by_cutoff",
+            "+outreach_call_features",
+            "+patient_churn_labels_by_cutoff",
             "--exclude",
             "resource_type:test",
         ],
@@ -247,7 +247,7 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     assert later > 1000
 
     def features(db: Path) -> pd.DataFrame:
-        frame = query(db, f"select * from intermediate.int_patient_features_by_cutoff where cutoff_date <= {day}")
+        frame = query(db, f"select * from marts.patient_features_by_cutoff where cutoff_date <= {day}")
         return frame.drop(columns=FLAG_COLUMNS).sort_values(["cutoff_date", "patient_id"]).reset_index(drop=True)
 
     full, cut = features(ml_warehouse), features(cut_db)
@@ -255,7 +255,7 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     pd.testing.assert_frame_equal(full, cut, check_dtype=False)
 
     def labels(db: Path) -> pd.DataFrame:
-        frame = query(db, f"select * from intermediate.int_patient_churn_labels_by_cutoff where label_window_end <= {day}")
+        frame = query(db, f"select * from marts.patient_churn_labels_by_cutoff where label_window_end <= {day}")
         return frame.sort_values(["cutoff_date", "patient_id"]).reset_index(drop=True)
 
     full_labels, cut_labels = labels(ml_warehouse), labels(cut_db)
@@ -265,7 +265,7 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     def calls(db: Path) -> pd.DataFrame:
         frame = query(
             db,
-            "select * from intermediate.int_outreach_call_features "
+            "select * from marts.outreach_call_features "
             f"where anchor_type = 'observed_call' and cast(called_at as date) <= {day}",
         )
         return frame.sort_values("anchor_id").reset_index(drop=True)
@@ -466,4 +466,4 @@ def test_plain_dbt_build_succeeds_without_ml_tables(plain_build: Warehouse) -> N
     result = plain_build.plain_build
     assert result.returncode == 0, result.stdout[-3000:]
     assert "outreach_priority" not in result.stdout and "source_not_null_ml_" not in result.stdout
-    assert "int_patient_features_by_cutoff" in result.stdout
+    assert "patient_features_by_cutoff" in result.stdout

@@ -299,7 +299,7 @@ MART_QUERIES = {
         " bool_and(claim_date = claim_end_date) as dated_by_end from marts.fct_claims group by all"
     ),
     "percentile_thresholds": (
-        "select measure, threshold, resolved_threshold from intermediate.int_provider_segment_thresholds"
+        "select measure, threshold, resolved_threshold from intermediate.int_provider_segment_thresholds_resolved"
         " where snapshot_date = date '2024-12-31' and threshold_kind = 'percentile'"
     ),
 }
@@ -403,8 +403,18 @@ def test_study_table_is_reproduced(study: Built) -> None:
     # 1,117 / 4,943 is 22.6%, which the study printed truncated.
     assert int(roi.loc["Champions", "provider_share"] * 100) == 22
     assert round(roi.loc["Champions", "profit_share"] * 100) == 80
-    for column in ("provider_share", "revenue_share", "profit_share"):
-        assert roi[column].sum() == pytest.approx(1.0)
+    # Shares against totals computed here from the raw claims and the intended segments (not
+    # the mart's own rows, whose shares add up to 1 by construction).
+    raw_claims = study.tables["claims"].assign(paid=lambda f: f["paid_amount"].astype(float))
+    paid = raw_claims.groupby(raw_claims["provider_id"].map(study.intended))["paid"].sum()
+    providers = study.intended.value_counts()
+    investment = {segment: row["providers"] * row["visits"] * 200 for segment, row in STUDY_TABLE.items()}
+    profit = {segment: paid[segment] - investment[segment] for segment in STUDY_TABLE}
+    for segment in STUDY_TABLE:
+        got = roi.loc[segment]
+        assert got["provider_share"] == pytest.approx(providers[segment] / providers.sum(), rel=1e-12)
+        assert got["revenue_share"] == pytest.approx(paid[segment] / paid.sum(), rel=1e-9)
+        assert got["profit_share"] == pytest.approx(profit[segment] / sum(profit.values()), rel=1e-9)
 
     portfolio = study.marts["portfolio_roi"]
     assert len(portfolio) == 1
@@ -415,7 +425,7 @@ def test_study_table_is_reproduced(study: Built) -> None:
     assert float(total["investment"]) == 2_622_200.00
     assert round(float(total["total_revenue"]) / 1e6) == 116
     assert round(total["roi"]) == 44  # "Overall ROI: 44:1"
-    assert float(total["total_revenue"]) == pytest.approx(float(roi["total_revenue"].sum()))
+    assert float(total["total_revenue"]) == pytest.approx(paid.sum(), abs=0.005)
 
 
 def test_every_provider_lands_in_the_segment_it_was_made_for(study: Built) -> None:
@@ -549,9 +559,9 @@ def test_a_broken_rules_seed_fails_its_tests(study: Built, edited: dict[str, pd.
     output = result.stdout
     assert result.returncode != 0, output[-3000:]
     for test_name in (
-        "provider_segment_rules_priorities_not_overlapping",  # Champions and Rising Stars share priority 1
-        "provider_segment_rules_measures_known",  # npi_score is no provider_performance column
-        "provider_segment_rules_conditions_complete",  # the 150th percentile
+        "assert_provider_segment_rules_priorities_not_overlapping",  # Champions and Rising Stars share priority 1
+        "assert_provider_segment_rules_measures_known",  # npi_score is no provider_performance column
+        "assert_provider_segment_rules_conditions_complete",  # the 150th percentile
     ):
         assert f"FAIL 1 {test_name}" in output or f"FAIL 2 {test_name}" in output, (test_name, output[-4000:])
-    assert "PASS provider_segment_rules_one_catch_all_last" in output
+    assert "PASS assert_provider_segment_rules_one_catch_all_last" in output

@@ -222,7 +222,7 @@ def _expected_from_marts(db: Path) -> dict[str, object]:
         "order by revenue_share desc, segment limit 1",
     ).iloc[0]
     return {
-        "as_of_date": str(one("select as_of_date from intermediate.int_as_of_date_resolved"))[:10],
+        "as_of_date": str(one("select as_of_date from marts.as_of_date"))[:10],
         "patients": one("select count(*) from marts.dim_patients"),
         "engagement_events": one("select count(*) from marts.fct_engagement_events"),
         "claims": one("select count(*) from marts.fct_claims"),

@@ -27,11 +27,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import PROJECT_DIR, query, run_dbt
 
 MF = str(Path(sys.executable).parent / "mf")
 TOLERANCE = 1e-9
+#: The mf queries of this file, (metrics, group-by): one mf start-up each, so each asks
+#: for every metric its grouping can answer. Together they ask for every metric.
+CHURN_BY_CONDITION = (
+    ["churn_rate", "patients", "churned_patients", "revenue", "engagement_events", "active_patients",
+     "revenue_per_active_patient"],
+    ["patient__primary_condition"],
+)
+ACTIVITY_BY_MONTH = (["revenue", "engagement_events", "active_patients", "revenue_per_active_patient"],
+                     ["metric_time__month"])
+OUTREACH_BY_CELL = (["engagement_rate", "outreach_attempts", "outreach_engaged"],
+                    [f"outreach_call__{key}" for key in ("channel", "program", "hour_of_day", "iso_weekday")])
+OUTREACH_BY_CHANNEL_LOCATION_QUARTER = (
+    ["reach_rate", "outreach_reached", "engagement_rate", "outreach_attempts"],
+    ["outreach_call__channel", "patient__location_type", "metric_time__quarter"],
+)
+PROVIDER_BY_SEGMENT = (["provider_revenue", "claims"], ["provider__segment"])
+ROI_BY_SEGMENT = (["roi", "segment_revenue", "investment"], ["provider_segment"])
+QUERIES = [CHURN_BY_CONDITION, ACTIVITY_BY_MONTH, OUTREACH_BY_CELL, OUTREACH_BY_CHANNEL_LOCATION_QUARTER,
+           PROVIDER_BY_SEGMENT, ROI_BY_SEGMENT]
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +88,21 @@ def mf_query(env: dict[str, str], out: Path, metrics: Sequence[str], group_by: S
     return pd.read_csv(out)
 
 
+def test_every_metric_of_the_semantic_layer_is_queried() -> None:
+    defined = set()
+    for path in (PROJECT_DIR / "models" / "semantic").glob("*.yml"):
+        defined |= {metric["name"] for metric in (yaml.safe_load(path.read_text()) or {}).get("metrics", [])}
+    queried = {metric for metrics, _ in QUERIES for metric in metrics}
+    assert len(defined) >= 14
+    assert defined <= queried, f"metrics no test queries: {sorted(defined - queried)}"
+    assert any(group.startswith("metric_time__") for _, groups in QUERIES for group in groups)
+
+
 def test_churn_rate_by_condition_matches_churn_drivers(
     mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
 ) -> None:
-    got = mf_query(
-        mf_env,
-        tmp_path / "churn.csv",
-        ["churn_rate", "patients", "churned_patients", "revenue", "engagement_events"],
-        ["patient__primary_condition"],
-    ).set_index("patient__primary_condition").sort_index()
+    got = mf_query(mf_env, tmp_path / "churn.csv", *CHURN_BY_CONDITION).set_index(
+        "patient__primary_condition").sort_index()
 
     drivers = query(
         small_warehouse,
@@ -93,24 +119,75 @@ def test_churn_rate_by_condition_matches_churn_drivers(
     events = query(
         small_warehouse,
         "select coalesce(patients.primary_condition, 'unknown') as condition, "
-        "sum(events.revenue_usd) as revenue, count(*) as engagement_events "
+        "sum(events.revenue_usd) as revenue, count(*) as engagement_events, "
+        "count(distinct events.patient_id) as active_patients "
         "from marts.fct_engagement_events as events "
         "inner join marts.dim_patients as patients on events.patient_id = patients.patient_id group by 1",
     ).set_index("condition").reindex(got.index)
     assert np.allclose(got["revenue"], events["revenue"].astype(float), rtol=0, atol=0.005)
     assert (got["engagement_events"] == events["engagement_events"]).all()
+    assert (got["active_patients"] == events["active_patients"]).all()
+    per_patient = events["revenue"].astype(float) / events["active_patients"]
+    assert np.allclose(got["revenue_per_active_patient"], per_patient, rtol=1e-9, atol=0)
+
+
+def test_activity_by_month_matches_patient_activity_monthly(
+    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+) -> None:
+    """A time grain: events, revenue and active patients per calendar month."""
+    got = mf_query(mf_env, tmp_path / "monthly.csv", *ACTIVITY_BY_MONTH)
+    got["month"] = pd.to_datetime(got["metric_time__month"]).dt.to_period("M")
+    got = got.set_index("month").sort_index()
+    monthly = query(
+        small_warehouse,
+        "select activity_month, sum(events) as events, sum(revenue_usd) as revenue, "
+        "count(*) filter (where is_active) as active_patients "
+        "from marts.patient_activity_monthly group by 1 having sum(events) > 0",
+    )
+    monthly["month"] = pd.to_datetime(monthly["activity_month"]).dt.to_period("M")
+    monthly = monthly.set_index("month").sort_index()
+    assert len(monthly) >= 12
+    assert list(got.index) == list(monthly.index)
+    assert (got["engagement_events"] == monthly["events"]).all()
+    assert (got["active_patients"] == monthly["active_patients"]).all()
+    assert np.allclose(got["revenue"], monthly["revenue"].astype(float), rtol=0, atol=0.005)
+    assert np.allclose(got["revenue_per_active_patient"],
+                       monthly["revenue"].astype(float) / monthly["active_patients"], rtol=1e-9, atol=0)
+
+
+def test_reach_rate_by_channel_location_and_quarter_matches_the_call_fact(
+    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+) -> None:
+    """Cross-entity (a call attribute with a patient attribute) at a quarter grain."""
+    keys = ["channel", "location_type", "quarter"]
+    got = mf_query(mf_env, tmp_path / "reach.csv", *OUTREACH_BY_CHANNEL_LOCATION_QUARTER).rename(
+        columns={"outreach_call__channel": "channel", "patient__location_type": "location_type"})
+    got["quarter"] = pd.to_datetime(got["metric_time__quarter"]).dt.to_period("Q")
+    got = got.set_index(keys).sort_index()
+    calls = query(
+        small_warehouse,
+        "select calls.channel, coalesce(patients.location_type, 'unknown') as location_type, "
+        "date_trunc('quarter', calls.called_date) as quarter_start, count(*) as attempts, "
+        "count(*) filter (where calls.outcome in ('engaged', 'declined')) as reached, "
+        "count(*) filter (where calls.outcome = 'engaged') as engaged "
+        "from marts.fct_outreach_calls as calls "
+        "inner join marts.dim_patients as patients on calls.patient_id = patients.patient_id group by all",
+    )
+    calls["quarter"] = pd.to_datetime(calls["quarter_start"]).dt.to_period("Q")
+    calls = calls.set_index(keys).sort_index()
+    assert len(calls) > 10 and calls.index.get_level_values("location_type").nunique() >= 3
+    assert list(got.index) == list(calls.index)
+    assert (got["outreach_attempts"] == calls["attempts"]).all()
+    assert (got["outreach_reached"] == calls["reached"]).all()
+    assert np.allclose(got["reach_rate"], calls["reached"] / calls["attempts"], rtol=0, atol=TOLERANCE)
+    assert np.allclose(got["engagement_rate"], calls["engaged"] / calls["attempts"], rtol=0, atol=TOLERANCE)
 
 
 def test_engagement_rate_matches_outreach_performance(
     mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
 ) -> None:
     keys = ["channel", "program", "hour_of_day", "iso_weekday"]
-    got = mf_query(
-        mf_env,
-        tmp_path / "outreach.csv",
-        ["engagement_rate", "outreach_attempts", "outreach_engaged"],
-        [f"outreach_call__{key}" for key in keys],
-    ).rename(columns=lambda name: name.removeprefix("outreach_call__")).set_index(keys).sort_index()
+    got = mf_query(mf_env, tmp_path / "outreach.csv", *OUTREACH_BY_CELL).rename(columns=lambda name: name.removeprefix("outreach_call__")).set_index(keys).sort_index()
     mart = query(small_warehouse, "select * from marts.outreach_performance").set_index(keys).sort_index()
     assert len(mart) > 10
     assert list(got.index) == list(mart.index)
@@ -124,17 +201,14 @@ def test_provider_revenue_and_roi_match_segment_roi(
 ) -> None:
     segment_roi = query(small_warehouse, "select * from marts.segment_roi").set_index("segment").sort_index()
 
-    revenue = mf_query(
-        mf_env, tmp_path / "provider_revenue.csv", ["provider_revenue", "claims"], ["provider__segment"]
-    ).set_index("provider__segment").sort_index()
+    revenue = mf_query(mf_env, tmp_path / "provider_revenue.csv", *PROVIDER_BY_SEGMENT).set_index(
+        "provider__segment").sort_index()
     with_providers = segment_roi[segment_roi["providers"] > 0]
     assert list(revenue.index) == list(with_providers.index)
     assert np.allclose(revenue["provider_revenue"], with_providers["total_revenue"].astype(float), rtol=0, atol=0.005)
     assert (revenue["claims"] == with_providers["claim_count"]).all()
 
-    roi = mf_query(
-        mf_env, tmp_path / "roi.csv", ["roi", "segment_revenue", "investment"], ["provider_segment"]
-    ).set_index("provider_segment").sort_index()
+    roi = mf_query(mf_env, tmp_path / "roi.csv", *ROI_BY_SEGMENT).set_index("provider_segment").sort_index()
     assert list(roi.index) == list(segment_roi.index)
     invested = segment_roi["investment"].astype(float) > 0
     assert np.allclose(roi.loc[invested, "roi"], segment_roi.loc[invested, "roi"], rtol=0, atol=TOLERANCE)

@@ -47,6 +47,11 @@ def test_dbt_sees_the_resolved_settings(tmp_path: Path) -> None:
     assert env["CAREPULSE_RAW_DIR"] == str(tmp_path / "raw")
     assert (env["CAREPULSE_AS_OF"], env["CAREPULSE_THREADS"], env["CAREPULSE_MEMORY_LIMIT"]) == ("2025-06-30", "3", "1GB")
     assert "CAREPULSE_AS_OF" not in Settings.from_env({}).dbt_env()
+    # dbt's artifacts per warehouse: two builds of different warehouses never share them
+    other = Settings.from_env({"CAREPULSE_DB": str(tmp_path / "b.duckdb")})
+    if "DBT_TARGET_PATH" not in os.environ:
+        assert env["DBT_TARGET_PATH"] != other.dbt_env()["DBT_TARGET_PATH"]
+        assert Path(env["DBT_LOG_PATH"]).parent == settings.dbt_dir
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@
 {% macro longer_than_key_limit(columns) -%}
     (
         {%- for column in columns %}
-        coalesce({{ dbt.length(column) }}, 0) > {{ var('max_key_length') }}{{ ' or' if not loop.last }}
+        coalesce({{ dbt.length(column) }}, 0) > {{ var('max_key_length') | int }}{{ ' or' if not loop.last }}
         {%- endfor %}
     )
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- Helpers of the ML feature marts (models/marts/ml, models/intermediate/ml). -#}
 
-{#- The per-event-type count columns (<event_type>_events) of int_patient_activity_daily
+{#- The per-event-type count columns (<event_type>_events) of int_patient_days_aggregated
     and int_patient_periods_aggregated, one per carepulse.engagement_event_types(). -#}
 {% macro engagement_event_type_columns() %}
     {%- set columns = [] -%}
@@ -56,4 +56,15 @@
             then 8 - {{ carepulse.iso_weekday(date_expression) }}
         else 1
     end
+{%- endmacro %}
+
+{#- The period grid of the ML step: period_index 0, 1, ... and its offset in days from the
+    as-of date (-ml_period_days x period_index). feature_cutoffs and
+    int_patient_periods_aggregated must number periods identically (a cutoff's features
+    are the sums over the periods of its index and older), so both take it from here. -#}
+{% macro ml_period_offsets() -%}
+    select
+        period_numbers.generated_number - 1 as period_index,
+        -{{ var('ml_period_days') }} * (period_numbers.generated_number - 1) as days_offset
+    from ({{ dbt.generate_series(1000) }}) as period_numbers
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#- Helpers of the patient marts (models/intermediate/patients, models/marts/patients). -#}
 
 {#- The engagement event types, in the order of the per-type columns of
-    int_patient_activity_daily and patient_activity_monthly. Must equal the
+    int_patient_days_aggregated and patient_activity_monthly. Must equal the
     engagement_events.event_type domain in seed raw_value_domains (singular test
     assert_engagement_event_types_match_domain): the columns are part of a contract,
     so they cannot follow the seed by themselves. -#}
@@ -90,9 +90,7 @@
 {% macro patient_month_spine_size() %}
     {%- set earliest = modules.datetime.datetime.strptime(var('earliest_valid_date'), '%Y-%m-%d').date() -%}
     {%- set latest = modules.datetime.date.today() -%}
-    {%- if var('as_of_date') -%}
-        {%- set configured = modules.datetime.datetime.strptime(var('as_of_date'), '%Y-%m-%d').date() -%}
-        {%- if configured > latest %}{% set latest = configured %}{% endif -%}
-    {%- endif -%}
+    {%- set configured = carepulse.configured_as_of_date() -%}
+    {%- if configured and configured > latest %}{% set latest = configured %}{% endif -%}
     {{ return((latest.year - earliest.year) * 12 + latest.month - earliest.month + 1) }}
 {% endmacro %}

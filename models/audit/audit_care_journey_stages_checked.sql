@@ -22,7 +22,7 @@ row_rules as (
             ('key_too_long', carepulse.longer_than_key_limit(['patient_id', 'stage'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('stage', 'care_journey_stages')),
-            ('impossible_date', "entered_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('impossible_date', "entered_at < cast(" ~ carepulse.quoted_literal(var('earliest_valid_date')) ~ " as date)"),
             ('end_before_start', 'completed_at < entered_at'),
             ('after_as_of', 'cast(coalesce(completed_at, entered_at) as date) > analysis_date.as_of_date'),
         ]) }} as row_rule

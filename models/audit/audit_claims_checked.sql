@@ -29,7 +29,7 @@ row_rules as (
             ('malformed_code', 'not coalesce(' ~ carepulse.regex_full_match(
                 'diagnosis_code', '[A-Z][0-9][0-9A-Z](\\.?[0-9A-Z]{1,4})?'
             ) ~ ', false)'),
-            ('impossible_date', "claim_start_date < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('impossible_date', "claim_start_date < cast(" ~ carepulse.quoted_literal(var('earliest_valid_date')) ~ " as date)"),
             ('end_before_start', 'claim_end_date < claim_start_date'),
             ('after_as_of', 'claim_end_date > analysis_date.as_of_date'),
             ('negative_amount', 'paid_amount < 0 or deductible_amount < 0'),

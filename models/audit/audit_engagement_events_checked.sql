@@ -22,7 +22,7 @@ row_rules as (
             ('key_too_long', carepulse.longer_than_key_limit(['event_id', 'patient_id'])),
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('event_type', 'engagement_events')),
-            ('impossible_date', "event_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('impossible_date', "event_at < cast(" ~ carepulse.quoted_literal(var('earliest_valid_date')) ~ " as date)"),
             ('after_as_of', 'cast(event_at as date) > analysis_date.as_of_date'),
             ('negative_amount', 'revenue_usd < 0'),
         ]) }} as row_rule

@@ -23,7 +23,7 @@ row_rules as (
             ('unparseable_value', "invalid_casts <> ''"),
             ('unknown_value', carepulse.not_in_domain('channel', 'outreach_calls')),
             ('unknown_value', carepulse.not_in_domain('outcome', 'outreach_calls')),
-            ('impossible_date', "called_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
+            ('impossible_date', "called_at < cast(" ~ carepulse.quoted_literal(var('earliest_valid_date')) ~ " as date)"),
             ('after_as_of', 'cast(called_at as date) > analysis_date.as_of_date'),
         ]) }} as row_rule
     from calls

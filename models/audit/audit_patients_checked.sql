@@ -20,8 +20,8 @@ row_rules as (
             ('unknown_value', carepulse.not_in_domain('location_type', 'patients')),
             ('unknown_value', carepulse.not_in_domain('referral_source', 'patients')),
             ('malformed_code', 'is_zip_malformed'),
-            ('impossible_date', "enrolled_at < cast('" ~ var('earliest_valid_date') ~ "' as date)"),
-            ('impossible_date', 'birth_year < ' ~ var('earliest_birth_year')),
+            ('impossible_date', "enrolled_at < cast(" ~ carepulse.quoted_literal(var('earliest_valid_date')) ~ " as date)"),
+            ('impossible_date', 'birth_year < ' ~ (var('earliest_birth_year') | int)),
             ('impossible_date', 'is_born_after_enrolment'),
             ('after_as_of', 'cast(enrolled_at as date) > analysis_date.as_of_date'),
         ]) }} as row_rule

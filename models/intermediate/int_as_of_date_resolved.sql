@@ -2,7 +2,7 @@
     CAREPULSE_AS_OF when set; otherwise the latest activity date in the data. Dates later
     than the build day cannot be activity yet (they are future-dated bad rows) and are
     ignored here, so one bad row cannot move the analysis date. -#}
-{% set configured = var('as_of_date') %}
+{% set configured = carepulse.configured_as_of_date() %}
 
 with events as (
     select * from {{ ref('stg_platform__engagement_events') }}
@@ -28,7 +28,7 @@ resolved as (
     {% if configured %}
         -- Configured: the activity tables are not scanned at all.
         select
-            cast('{{ configured }}' as date) as as_of_date,
+            cast({{ carepulse.quoted_literal(configured.isoformat()) }} as date) as as_of_date,
             'CAREPULSE_AS_OF' as as_of_source
     {% else %}
         select

@@ -16,7 +16,7 @@ with patients as (
 
 -- the patient-day event counts the patient marts use (per event type, revenue)
 event_days as (
-    select * from {{ ref('int_patient_activity_daily') }}
+    select * from {{ ref('int_patient_days_aggregated') }}
 ),
 
 stages as (
@@ -33,10 +33,6 @@ calls as (
 
 analysis_date as (
     select as_of_date from {{ ref('int_as_of_date_resolved') }}
-),
-
-period_numbers as (
-    {{ dbt.generate_series(1000) }}
 ),
 
 event_periods as (
@@ -162,10 +158,7 @@ patient_spans as (
 ),
 
 periods as (
-    select
-        period_numbers.generated_number - 1 as period_index,
-        -{{ period_days }} * (period_numbers.generated_number - 1) as days_offset
-    from period_numbers
+    {{ carepulse.ml_period_offsets() }}
 ),
 
 patient_periods as (

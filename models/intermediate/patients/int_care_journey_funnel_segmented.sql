@@ -9,7 +9,7 @@ with stages as (
 ),
 
 journeys as (
-    select * from {{ ref('int_patient_journeys') }}
+    select * from {{ ref('int_patient_journeys_classified') }}
 ),
 
 patients as (

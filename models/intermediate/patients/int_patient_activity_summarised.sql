@@ -12,7 +12,7 @@ with patients as (
 ),
 
 daily_activity as (
-    select * from {{ ref('int_patient_activity_daily') }}
+    select * from {{ ref('int_patient_days_aggregated') }}
 ),
 
 window_starts as (

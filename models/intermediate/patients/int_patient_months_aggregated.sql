@@ -6,7 +6,7 @@ with patients as (
 ),
 
 daily_activity as (
-    select * from {{ ref('int_patient_activity_daily') }}
+    select * from {{ ref('int_patient_days_aggregated') }}
 ),
 
 month_offsets as (

@@ -13,7 +13,7 @@
 {%- set period_days = var('ml_period_days') -%}
 {%- set min_history_days = var('ml_min_history_days') -%}
 with event_days as (
-    select * from {{ ref('int_patient_activity_daily') }}
+    select * from {{ ref('int_patient_days_aggregated') }}
 ),
 
 analysis_date as (
@@ -25,15 +25,8 @@ history as (
     from event_days
 ),
 
-period_numbers as (
-    {{ dbt.generate_series(1000) }}
-),
-
 periods as (
-    select
-        period_numbers.generated_number - 1 as period_index,
-        -{{ period_days }} * (period_numbers.generated_number - 1) as days_offset
-    from period_numbers
+    {{ carepulse.ml_period_offsets() }}
 ),
 
 grid as (

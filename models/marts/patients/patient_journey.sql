@@ -1,6 +1,6 @@
-{#- One row per patient who entered the care pathway (definitions in int_patient_journeys). -#}
+{#- One row per patient who entered the care pathway (definitions in int_patient_journeys_classified). -#}
 with journeys as (
-    select * from {{ ref('int_patient_journeys') }}
+    select * from {{ ref('int_patient_journeys_classified') }}
 ),
 
 patients as (

@@ -1,11 +1,11 @@
 {#- One row per provider with at least one accepted claim: volume, revenue and activity
     measures as of the analysis date (int_as_of_date_resolved). -#}
 with snapshots as (
-    select * from {{ ref('int_provider_snapshot_dates') }}
+    select * from {{ ref('int_provider_snapshot_dates_generated') }}
 ),
 
 measures as (
-    select * from {{ ref('int_provider_measures_by_snapshot') }}
+    select * from {{ ref('int_provider_measures_snapshotted') }}
 ),
 
 as_of_measures as (

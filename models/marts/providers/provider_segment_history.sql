@@ -4,15 +4,15 @@
     Each month end is segmented against its own population: the measures are as of that
     day and percentile thresholds are that day's percentiles. -#}
 with snapshots as (
-    select * from {{ ref('int_provider_snapshot_dates') }}
+    select * from {{ ref('int_provider_snapshot_dates_generated') }}
 ),
 
 measures as (
-    select * from {{ ref('int_provider_measures_by_snapshot') }}
+    select * from {{ ref('int_provider_measures_snapshotted') }}
 ),
 
 segments as (
-    select * from {{ ref('int_provider_segments_by_snapshot') }}
+    select * from {{ ref('int_provider_segments_assigned') }}
 ),
 
 month_end_segments as (

@@ -5,7 +5,7 @@ with performance as (
 ),
 
 segments as (
-    select * from {{ ref('int_provider_segments_by_snapshot') }}
+    select * from {{ ref('int_provider_segments_assigned') }}
 ),
 
 final as (

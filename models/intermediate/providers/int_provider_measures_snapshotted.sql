@@ -1,4 +1,4 @@
-{#- Provider measures at each snapshot date (int_provider_snapshot_dates), one row per
+{#- Provider measures at each snapshot date (int_provider_snapshot_dates_generated), one row per
     provider with at least one accepted claim by then. provider_performance is the as-of
     snapshot; the month-end snapshots feed the segment history, so both use one definition.
     Running totals come from the monthly rollup: every claim of a snapshot's month ends on or
@@ -6,11 +6,11 @@
     The recent-revenue windows need days, so they read the claims of the last two windows. -#}
 {%- set window_days = var('provider_revenue_window_days') | int -%}
 with snapshots as (
-    select * from {{ ref('int_provider_snapshot_dates') }}
+    select * from {{ ref('int_provider_snapshot_dates_generated') }}
 ),
 
 claim_months as (
-    select * from {{ ref('int_provider_claim_months') }}
+    select * from {{ ref('int_provider_months_aggregated') }}
 ),
 
 claims as (

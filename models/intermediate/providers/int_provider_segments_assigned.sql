@@ -9,15 +9,15 @@ with rules as (
 ),
 
 measures as (
-    select * from {{ ref('int_provider_measures_by_snapshot') }}
+    select * from {{ ref('int_provider_measures_snapshotted') }}
 ),
 
 measure_values as (
-    select * from {{ ref('int_provider_measure_values_by_snapshot') }}
+    select * from {{ ref('int_provider_measures_unpivoted') }}
 ),
 
 thresholds as (
-    select * from {{ ref('int_provider_segment_thresholds') }}
+    select * from {{ ref('int_provider_segment_thresholds_resolved') }}
 ),
 
 segments as (

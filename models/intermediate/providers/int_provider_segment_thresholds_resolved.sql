@@ -11,11 +11,11 @@ with rules as (
 ),
 
 snapshots as (
-    select * from {{ ref('int_provider_snapshot_dates') }}
+    select * from {{ ref('int_provider_snapshot_dates_generated') }}
 ),
 
 measure_values as (
-    select * from {{ ref('int_provider_measure_values_by_snapshot') }}
+    select * from {{ ref('int_provider_measures_unpivoted') }}
 ),
 
 conditions as (

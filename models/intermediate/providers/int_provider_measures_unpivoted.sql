@@ -3,7 +3,7 @@
     instead of being written as SQL per rule. Numeric measures (see
     provider_segment_measures()), only those the rules seed uses. -#}
 with measures as (
-    select * from {{ ref('int_provider_measures_by_snapshot') }}
+    select * from {{ ref('int_provider_measures_snapshotted') }}
 ),
 
 rules as (

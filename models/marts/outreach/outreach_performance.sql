@@ -2,28 +2,10 @@
     (the hour and weekday of called_at as recorded). engagement_rate = engaged attempts /
     attempts, the outreach study's central figure, with its Wilson 95% interval.
     Member counts are distinct within a row, so they do not add up across rows; attempts
-    and engaged do. What counts as reached or engaged comes from seed outreach_outcome_map. -#}
-with calls as (
-    select * from {{ ref('int_outreach_calls_accepted') }}
-),
-
-outcome_map as (
-    select * from {{ ref('outreach_outcome_map') }}
-),
-
-classified_calls as (
-    select
-        calls.call_id,
-        calls.patient_id,
-        calls.channel,
-        calls.program,
-        cast(extract(hour from calls.called_at) as {{ dbt.type_int() }}) as hour_of_day,
-        cast({{ carepulse.iso_weekday('calls.called_at') }} as {{ dbt.type_int() }}) as iso_weekday,
-        coalesce(outcome_map.is_reached, false) as is_reached,
-        coalesce(outcome_map.is_engaged, false) as is_engaged
-    from calls
-    left join outcome_map
-        on calls.outcome = outcome_map.outcome
+    and engaged do. What counts as reached or engaged comes from seed outreach_outcome_map
+    (int_outreach_calls_classified). -#}
+with classified_calls as (
+    select * from {{ ref('int_outreach_calls_classified') }}
 ),
 
 grouped as (
