@@ -38,21 +38,7 @@
             {% set present = {} %}
             {% for name in header %}{% do present.update({name | lower: name}) %}{% endfor %}
             {% set required = node.columns.keys() | list %}
-            {% set missing = [] %}
-            {% for column in required %}
-                {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
-            {% endfor %}
-            {% if missing %}
-                {#- The header's names are not printed: when line 1 is not a proper header the
-                    "names" are a patient's values. -#}
-                {% do exceptions.raise_compiler_error(
-                    "Raw input contract violated: file " ~ found ~ " (table " ~ node.name
-                    ~ "), line 1 (the header) is missing required column(s): " ~ missing | join(', ')
-                    ~ ". The header has " ~ present | length ~ " column(s); the file must be"
-                    ~ " comma-separated UTF-8 with a header row naming the contract columns."
-                    ~ " See the raw input contract in README.md."
-                ) %}
-            {% endif %}
+            {% do carepulse.require_raw_columns(found, node, present) %}
             {% set columns_as_text = [] %}
             {% set null_columns = [] %}
             {% for column in required %}
@@ -97,6 +83,26 @@
         {% endif %}
     {% endfor %}
     {{ return(statements | join(';\n')) }}
+{% endmacro %}
+
+{#- Stops the build when the file's header (present: lower-cased name -> name as spelled)
+    lacks a column of the source's contract; shared by every engine's registration, so the
+    message is the same on DuckDB and Spark. The header's names are not printed: when line 1
+    is not a proper header the "names" are a patient's values. -#}
+{% macro require_raw_columns(found, node, present) %}
+    {% set missing = [] %}
+    {% for column in node.columns.keys() %}
+        {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
+    {% endfor %}
+    {% if missing %}
+        {% do exceptions.raise_compiler_error(
+            "Raw input contract violated: file " ~ found ~ " (table " ~ node.name
+            ~ "), line 1 (the header) is missing required column(s): " ~ missing | join(', ')
+            ~ ". The header has " ~ present | length ~ " column(s); the file must be"
+            ~ " comma-separated UTF-8 with a header row naming the contract columns."
+            ~ " See the raw input contract in README.md."
+        ) %}
+    {% endif %}
 {% endmacro %}
 
 {#- The file for one table: <stem>.parquet wins over <stem>.csv; neither is an error. -#}

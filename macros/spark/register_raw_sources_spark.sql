@@ -34,20 +34,10 @@
                 {% do present.update({column.name | lower: column.name}) %}
             {% endfor %}
             {% set required = node.columns.keys() | list %}
-            {% set missing = [] %}
-            {% for column in required %}
-                {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
-            {% endfor %}
-            {% if missing %}
+            {% if required | map('lower') | reject('in', present) | list | length > 0 %}
                 {% do run_query('drop table if exists ' ~ file_table) %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw input contract violated: file " ~ found ~ " (table " ~ node.name
-                    ~ "), line 1 (the header) is missing required column(s): " ~ missing | join(', ')
-                    ~ ". The header has " ~ present | length ~ " column(s); the file must be"
-                    ~ " comma-separated UTF-8 with a header row naming the contract columns."
-                    ~ " See the raw input contract in README.md."
-                ) %}
             {% endif %}
+            {% do carepulse.require_raw_columns(found, node, present) %}
             {% set header = present.values() | list %}
             {% if format == 'csv' %}
                 {#- Recreate with the header's columns as an explicit all-text schema plus the
