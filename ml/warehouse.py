@@ -176,6 +176,24 @@ def duckdb_dtypes(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
     return out
 
 
+def spark_ready(frame: pd.DataFrame, schema: Any) -> pd.DataFrame:
+    """frame with the Python values Spark's schema expects: dates as datetime.date (Arrow
+    refuses to cast a timestamp to a date), whole numbers as Python ints or None."""
+    from pyspark.sql import types
+
+    out = frame.copy()
+    for field in schema.fields:
+        name, kind = field.name, field.dataType
+        if isinstance(kind, types.DateType):
+            values = pd.to_datetime(out[name])
+            out[name] = pd.Series([None if pd.isna(v) else v.date() for v in values], index=out.index, dtype=object)
+        elif isinstance(kind, (types.TimestampType, types.TimestampNTZType)):
+            out[name] = pd.to_datetime(out[name]).astype("datetime64[us]")
+        elif isinstance(kind, (types.IntegerType, types.LongType)):
+            out[name] = pd.Series([None if pd.isna(v) else int(v) for v in out[name]], index=out.index, dtype=object)
+    return out
+
+
 class SparkResult:
     """A Spark query's rows in the DuckDB result shape (fetchdf through Arrow)."""
 
@@ -250,7 +268,8 @@ class SparkConnection:
         if frame.empty:
             return
         schema = self._spark.table(relation).schema
-        self._spark.createDataFrame(frame[schema.fieldNames()], schema=schema).write.insertInto(relation)
+        data = spark_ready(frame[schema.fieldNames()], schema)
+        self._spark.createDataFrame(data, schema=schema).write.insertInto(relation)
 
     def delete_where(self, relation: str, predicate: str, parameters: Sequence[Any]) -> None:
         """Parquet tables have no DELETE: keep the other rows and overwrite the table.
