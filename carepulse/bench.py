@@ -154,7 +154,7 @@ def ml_recipe(db_path: Path, scale: float, seed: int) -> dict[str, Any]:
     try:
         candidates = con.execute(
             "select model_name, estimator, roc_auc, fit_seconds, is_selected from ml.model_candidates_current "
-            "order by model_name, estimator"
+            "where roc_auc is not null order by model_name, estimator"
         ).fetchall()
         runs = dict(con.execute("select model_name, train_rows from ml.model_runs_current").fetchall())
     finally:

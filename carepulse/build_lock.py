@@ -73,12 +73,14 @@ def build_lock(db_path: Path, wait: bool, say: Callable[[str], None]) -> Iterato
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise
             owner = _owner(fd)
+            # a killed build's dbt can outlive it, holding the inherited lock
+            gone = " (killed; a dbt process it started still runs)" if owner.isdigit() and not _alive(int(owner)) else ""
             if not wait:
                 raise BuildBusy(
-                    f"another build (PID {owner}) is building {db_path}; try again when it has finished "
+                    f"another build (PID {owner}{gone}) is building {db_path}; try again when it has finished "
                     "or run with --wait"
                 ) from None
-            say(f"waiting for build PID {owner} to finish ({db_path} is being built)")
+            say(f"waiting for build PID {owner}{gone} to finish ({db_path} is being built)")
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -149,8 +149,8 @@
 {% endmacro %}
 
 {#- The column names of a raw file, as spelled there. CSV: the first line, read as one text
-    value in a single-threaded scan (so it is line 1) and split on commas; names may be
-    double-quoted, but may not contain a comma. A first line that is not UTF-8 is skipped by
+    value in a single-threaded, lenient scan (so it is line 1, whatever the lines after it
+    hold) and split on commas; names may be double-quoted, but may not contain a comma. A first line that is not UTF-8 is skipped by
     that scan, so the "names" are then a data row's values: the caller reports missing
     columns without printing them. -#}
 {% macro raw_file_header(path) %}
@@ -161,7 +161,7 @@
     {% set first_line = run_query(
         'select header_line from read_csv(' ~ carepulse.quoted_literal(path) ~ ', header = false,'
         ~ " auto_detect = false, columns = {'header_line': 'varchar'}, delim = chr(31), quote = '',"
-        ~ " escape = '', ignore_errors = true, parallel = false) limit 1"
+        ~ " escape = '', ignore_errors = true, strict_mode = false, parallel = false) limit 1"
     ).columns[0].values() %}
     {% set names = [] %}
     {% for name in ((first_line | first) or '').split(',') %}

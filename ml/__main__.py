@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-dir", type=Path, default=None, help="model files (default: $CAREPULSE_MODEL_DIR, else <db folder>/models)")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="train: as-of date (YYYY-MM-DD)")
     parser.add_argument("--seed", type=int, default=42, help="train: random seed")
+    parser.add_argument(
+        "--segments-k", type=int, default=None, help="train: behavioural segments k (default: best silhouette, 3-8)"
+    )
     parser.add_argument("--run-id", default=None, help="score: run id of the model (default: latest)")
     parser.add_argument("--verbose", action="store_true", help="show the traceback on failure")
     return parser
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from .train import train
 
-            config = TrainConfig(n_jobs=settings.ml_threads)
+            config = TrainConfig(n_jobs=settings.ml_threads, segments_k=args.segments_k)
             result = train(settings.db_path, settings.model_dir, as_of=args.as_of, seed=args.seed, config=config)
         else:
             from .score import score

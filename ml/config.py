@@ -66,11 +66,22 @@ class TrainConfig:
     importance_rows: int = 5_000
     #: Per-row top factors reported with each prediction.
     top_factors: int = 3
+    #: Behavioural segments (ml/segments.py): k fixed by this setting (ml_segments_k;
+    #: `python -m ml train --segments-k`), else the best silhouette over segments_k_range.
+    #: K-means is fitted on a seeded sample of segments_fit_rows patients and the
+    #: silhouette measured on segments_silhouette_rows of them (it costs n^2); the whole
+    #: population is then assigned to the nearest centre.
+    segments_k: int | None = None
+    segments_k_range: tuple[int, ...] = (3, 4, 5, 6, 7, 8)
+    segments_fit_rows: int = 30_000
+    segments_silhouette_rows: int = 4_000
+    segments_n_init: int = 4
 
     def as_json_dict(self) -> dict[str, Any]:
         """Plain-JSON form for ml.model_runs.params."""
         out = asdict(self)
         out["candidates"] = list(self.candidates)
+        out["segments_k_range"] = list(self.segments_k_range)
         return out
 
 

@@ -89,6 +89,55 @@ def train_engagement(
     )
 
 
+#: Best time to reach (study 003): hour windows [start, end) of the next-call grid. A
+#: window's probability is the mean over its hours (a call at any hour in it), for each
+#: weekday, on the patient's best channel.
+REACH_WINDOWS: tuple[tuple[int, int], ...] = ((8, 11), (11, 14), (14, 17), (17, 20))
+#: Grid rows scored per batch (bounded memory at scale 10).
+_GRID_BATCH = 200_000
+
+
+def best_time_to_reach(trained: TrainedModel, best_calls: pd.DataFrame) -> pd.DataFrame:
+    """Per patient: the weekday x hour window with the highest predicted P(engaged).
+
+    Why on the best channel only: the grid is patients x 7 weekdays x 12 hours; over three
+    channels it would triple scoring. The channel is chosen first (as before), then its
+    week is scored; for an additive model (the logistic regression the runs pick) the
+    argmax is the same as over the full channel x weekday x hour grid. Every other feature
+    stays that of the next call (the week after the as-of date). Ties go to the earliest
+    weekday, then window.
+    """
+    hours = [h for start, end in REACH_WINDOWS for h in range(start, end)]
+    window_of = np.repeat(np.arange(len(REACH_WINDOWS)), [end - start for start, end in REACH_WINDOWS])
+    n, cells = len(best_calls), 7 * len(hours)
+    if n == 0:
+        return pd.DataFrame(columns=["best_weekday", "best_hour_start", "best_hour_end", "best_window_probability"])
+    base = best_calls[trained.spec.columns].reset_index(drop=True)
+    probability = np.empty(n * cells)
+    per_batch = max(1, _GRID_BATCH // cells)
+    weekday_grid = np.repeat(np.arange(7), len(hours))
+    hour_grid = np.tile(np.asarray(hours), 7)
+    for start in range(0, n, per_batch):
+        chunk = base.iloc[start : start + per_batch]
+        grid = chunk.loc[chunk.index.repeat(cells)].reset_index(drop=True)
+        grid["call_weekday"] = np.tile(weekday_grid, len(chunk))
+        grid["call_hour"] = np.tile(hour_grid, len(chunk))
+        probability[start * cells : (start + len(chunk)) * cells] = trained.model.predict_proba(grid)[:, 1]
+    by_hour = probability.reshape(n, 7, len(hours))
+    by_window = np.stack([by_hour[:, :, window_of == w].mean(axis=2) for w in range(len(REACH_WINDOWS))], axis=2)
+    flat = by_window.reshape(n, -1)
+    best = flat.argmax(axis=1)  # first maximum: earliest weekday, then window
+    weekday, window = np.divmod(best, len(REACH_WINDOWS))
+    return pd.DataFrame(
+        {
+            "best_weekday": weekday.astype(np.int32),
+            "best_hour_start": np.asarray([REACH_WINDOWS[w][0] for w in window], dtype=np.int32),
+            "best_hour_end": np.asarray([REACH_WINDOWS[w][1] for w in window], dtype=np.int32),
+            "best_window_probability": flat[np.arange(n), best],
+        }
+    )
+
+
 def score_engagement(trained: TrainedModel, next_calls: pd.DataFrame, bands: RiskBands, k: int) -> pd.DataFrame:
     """Per active patient: probability per channel, best channel and its probability,
     risk decile and band of that probability, and the top factors of the best-channel call."""
@@ -123,4 +172,7 @@ def score_engagement(trained: TrainedModel, next_calls: pd.DataFrame, bands: Ris
         out[f"top_factor_{i + 1}"] = [row[i] for row in names]
     for channel in sorted(per_channel.columns):
         out[f"probability_{channel}"] = per_channel.loc[ids, channel].to_numpy(dtype=float)
+    reach = best_time_to_reach(trained, best)
+    for column in reach.columns:
+        out[column] = reach[column].to_numpy()
     return out

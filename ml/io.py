@@ -175,6 +175,21 @@ def read_call_examples(
         ).fetchdf()
 
 
+def read_segment_features(db_path: Path, as_of: date) -> pd.DataFrame:
+    """Features of every enrolled patient at the latest cutoff on or before as_of (the
+    behavioural segments' input; churned patients included)."""
+    with connect(db_path) as con:
+        _require(con, [FEATURES])
+        return con.execute(
+            f"""
+            select * from {FEATURES}
+            where cutoff_date = (select max(cutoff_date) from {FEATURES} where cutoff_date <= ?)
+            order by patient_id
+            """,
+            [as_of],
+        ).fetchdf()
+
+
 def read_next_calls(db_path: Path) -> pd.DataFrame:
     """The hypothetical next call per channel of every active patient, with its features."""
     with connect(db_path) as con:

@@ -20,13 +20,21 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from . import churn, engagement, io, registry, writeback
+from . import churn, engagement, io, registry, segments, writeback
 from .config import CHURN, ENGAGEMENT, TrainConfig
 from .runs import run_frames
 
 
 def _print(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _with_segments(frames: dict[str, pd.DataFrame], segment_frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The run's tables with the segmentation's rows appended (one transaction for all)."""
+    out = dict(frames)
+    for table, frame in segment_frames.items():
+        out[table] = pd.concat([out[table], frame], ignore_index=True) if table in out else frame
+    return out
 
 
 def train(
@@ -60,6 +68,8 @@ def train(
             CHURN: churn.train_churn(churn_examples, test_cutoff, train_cutoffs, config, progress),
             ENGAGEMENT: engagement.train_engagement(call_examples, as_of, config, progress),
         }
+        segment_model = segments.train_segments(db_path, as_of, config)
+    progress(f"segments: k = {segment_model.k} ({segment_model.chosen_by}) on {segment_model.fit_rows} patients")
     path = registry.model_path(model_dir, run_id)
     bundle = {
         "run_id": run_id,
@@ -76,9 +86,10 @@ def train(
         },
         "model_path": str(path.resolve()),
         "models": models,
+        segments.SEGMENTS: segment_model,
     }
     registry.save(model_dir, run_id, bundle)
-    written = writeback.write_tables(db_path, run_frames(bundle))
+    written = writeback.write_tables(db_path, _with_segments(run_frames(bundle), segments.run_frames(bundle)))
     progress(f"ml train: run {run_id} saved to {path} ({written['model_runs']} model rows written)")
     return {
         "run_id": run_id,

@@ -94,6 +94,8 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("f1", "double"),
         ("lift_top_decile", "double"),
         ("calibration_error", "double"),
+        # clustering candidates (behavioural segments): mean silhouette on the sample
+        ("silhouette", "double check (silhouette between -1 and 1)"),
     ],
     "feature_importance": [
         ("run_id", "varchar not null"),
@@ -119,6 +121,35 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("probability_phone", "double check (probability_phone >= 0 and probability_phone <= 1)"),
         ("probability_sms", "double check (probability_sms >= 0 and probability_sms <= 1)"),
         ("probability_email", "double check (probability_email >= 0 and probability_email <= 1)"),
+        # best time to reach on best_channel (ml/engagement.py best_time_to_reach)
+        ("best_weekday", "integer check (best_weekday between 0 and 6)"),
+        ("best_hour_start", "integer check (best_hour_start between 0 and 23)"),
+        ("best_hour_end", "integer check (best_hour_end between 1 and 24)"),
+        ("best_window_probability", "double check (best_window_probability >= 0 and best_window_probability <= 1)"),
+    ],
+    "patient_segments": [
+        ("run_id", "varchar not null"),
+        ("as_of_date", "date not null"),
+        ("cutoff_date", "date not null"),
+        ("patient_id", "varchar not null"),
+        ("segment", "integer not null check (segment >= 1)"),
+    ],
+    "segment_profiles": [
+        ("run_id", "varchar not null"),
+        ("as_of_date", "date not null"),
+        ("cutoff_date", "date not null"),
+        ("segment", "integer not null check (segment >= 1)"),
+        ("feature", "varchar not null"),
+        ("centroid", "double not null"),
+        ("member_mean", "double"),
+        ("population_median", "double not null"),
+        ("centroid_percentile", "double not null check (centroid_percentile between 0 and 1)"),
+        ("patients", "bigint not null"),
+        ("patient_share", "double not null"),
+        ("churned_patients", "bigint not null"),
+        ("churn_rate", "double"),
+        ("revenue_360d", "double not null"),
+        ("revenue_360d_per_patient", "double"),
     ],
 }
 
@@ -129,6 +160,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "holdout_predictions": ("run_id", "model_name", "example_id"),
     "churn_predictions": ("run_id", "as_of_date", "patient_id"),
     "engagement_predictions": ("run_id", "as_of_date", "patient_id"),
+    "patient_segments": ("run_id", "patient_id"),
+    "segment_profiles": ("run_id", "segment", "feature"),
 }
 
 #: The *_current views: what "the latest run" means for each table.
@@ -156,6 +189,17 @@ VIEWS: dict[str, str] = {
         select holdout.* from {SCHEMA}.holdout_predictions as holdout
         inner join {SCHEMA}.model_runs_current as runs
             on holdout.run_id = runs.run_id and holdout.model_name = runs.model_name
+    """,
+    # segments: those of the latest run that fitted them
+    "patient_segments_current": f"""
+        select segments.* from {SCHEMA}.patient_segments as segments
+        inner join {SCHEMA}.model_runs_current as runs
+            on segments.run_id = runs.run_id and runs.model_name = 'segments'
+    """,
+    "segment_profiles_current": f"""
+        select profiles.* from {SCHEMA}.segment_profiles as profiles
+        inner join {SCHEMA}.model_runs_current as runs
+            on profiles.run_id = runs.run_id and runs.model_name = 'segments'
     """,
     # predictions: the most recently scored batch (one run at one as-of date)
     "churn_predictions_current": f"""
@@ -188,8 +232,13 @@ def apply_ddl(con: Connection) -> None:
     for table, columns in TABLES.items():
         con.create_table(f"{SCHEMA}.{table}", columns, KEYS[table])
     if target() != SPARK:
-        # warehouses created before model hashes were recorded get the column too
+        # warehouses created before these columns existed get them too (DuckDB files are
+        # kept between builds; a Spark build creates its ml tables from TABLES)
         con.execute(f"alter table {SCHEMA}.model_runs add column if not exists model_sha256 varchar")
+        con.execute(f"alter table {SCHEMA}.model_candidates add column if not exists silhouette double")
+        for column, kind in (("best_weekday", "integer"), ("best_hour_start", "integer"), ("best_hour_end", "integer")):
+            con.execute(f"alter table {SCHEMA}.engagement_predictions add column if not exists {column} {kind}")
+        con.execute(f"alter table {SCHEMA}.engagement_predictions add column if not exists best_window_probability double")
     for view, sql in VIEWS.items():
         con.execute(f"create or replace view {SCHEMA}.{view} as {sql.strip()}")
 

@@ -178,3 +178,33 @@ def small_warehouse(small_build: SessionBuild) -> Path:
     result = small_build.result
     assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     return small_build.db
+
+
+#: The tests' ML step: the production recipe, candidates and selection rule with smaller
+#: forests and boosting and one importance repeat (seconds instead of minutes), one seed.
+TEST_TRAIN_SETTINGS = {"rf_trees": 30, "hgb_max_iter": 80, "importance_repeats": 1}
+TEST_TRAIN_SEED = 23
+
+
+def run_ml_step(db_path: Path, raw_dir: Path, model_dir: Path) -> Path:
+    """The ML step of `carepulse build` on a dbt-built warehouse (TEST_TRAIN_*): train,
+    score, then the post-ML models."""
+    from ml.config import TrainConfig
+    from ml.score import score
+    from ml.train import train
+
+    config = TrainConfig(**TEST_TRAIN_SETTINGS)
+    train(db_path, model_dir, seed=TEST_TRAIN_SEED, config=config, progress=lambda _message: None)
+    score(db_path, model_dir, progress=lambda _message: None)
+    run_dbt(["build", "--selector", "post_ml"], raw_dir, db_path)
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def ml_session_warehouse(small_raw: Path, small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session warehouse after the ML step (run_ml_step; models in ./models)
+    and the post-ML models; tests only read it (or copy it first)."""
+    base = tmp_path_factory.mktemp("ml_session")
+    db = base / small_warehouse.name
+    shutil.copy2(small_warehouse, db)
+    return run_ml_step(db, small_raw, base / "models")

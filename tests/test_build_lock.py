@@ -31,10 +31,10 @@ def _env(raw: Path, db: Path) -> dict[str, str]:
     return env
 
 
-def _start(env: dict[str, str], *args: str, new_session: bool = False) -> subprocess.Popen[str]:
+def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "carepulse", *args], cwd=PROJECT_DIR, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=new_session,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
 
@@ -95,28 +95,43 @@ def test_a_second_build_waits_or_refuses_and_both_builds_succeed(raw: Path, tmp_
 
 
 def test_a_killed_build_leaves_files_that_the_next_build_removes(raw: Path, tmp_path: Path) -> None:
+    """kill -9 of the CLI alone: its dbt runs on, writing the private file, and keeps the
+    inherited lock, so the next build waits for it before removing anything."""
     db = tmp_path / "wh" / NAME
     env = _env(raw, db)
-    killed = _start(env, *ARGS, new_session=True)
+    with open(tmp_path / "killed.log", "w") as log:  # a file, not a pipe: the orphan dbt writes on
+        killed = subprocess.Popen(
+            [sys.executable, "-m", "carepulse", *ARGS], cwd=PROJECT_DIR, env=env, stdout=log, stderr=log
+        )
     _wait_for(lambda: db.parent.exists() and any(f"-{killed.pid}-" in n for n in _private_files(db)),
               "the build's private file")
     time.sleep(3)  # let dbt write into it
-    os.killpg(killed.pid, signal.SIGKILL)  # the CLI and its dbt child
+    os.kill(killed.pid, signal.SIGKILL)  # the CLI only; its dbt child is orphaned
     killed.wait(timeout=60)
-    leftovers = [n for n in _private_files(db) if f"-{killed.pid}-" in n]
+    # the database file itself (its .wal and .tmp may come and go while the orphan runs)
+    leftovers = [n for n in _private_files(db) if f"-{killed.pid}-" in n and not n.endswith((".wal", ".tmp"))]
     assert leftovers, "kill -9 left no private file: the test proves nothing"
     # a private file whose owner still runs (this test) is never touched
     in_use = private_build_path(db)
     in_use.write_text("in use")
 
-    # The next build cleans up right after taking the lock; an incomplete raw folder then
-    # stops it at once, which keeps this test short.
+    refused = subprocess.run(
+        [sys.executable, "-m", "carepulse", *ARGS, "--no-wait"], cwd=PROJECT_DIR, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"PID {killed.pid} (killed; a dbt process it started still runs)" in refused.stderr
+
+    # The next build waits for the orphan, then cleans up right after taking the lock; an
+    # incomplete raw folder then stops it at once, which keeps this test short.
     incomplete = write_raw_tables(tmp_path / "incomplete", {"patients": minimal_raw_tables()["patients"]})
     after = subprocess.run(
-        [sys.executable, "-m", "carepulse", *ARGS, "--no-wait"], cwd=PROJECT_DIR,
-        env=_env(incomplete, db), capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "carepulse", *ARGS], cwd=PROJECT_DIR,
+        env=_env(incomplete, db), capture_output=True, text=True, timeout=900,
     )
     assert after.returncode == 1 and "incomplete" in after.stderr, after.stdout + after.stderr
+    assert f"waiting for build PID {killed.pid} (killed" in after.stdout
     for name in leftovers:
         assert f"removing {name}" in after.stdout
     assert _private_files(db) == [in_use.name]
+    assert not db.exists()  # nothing was published by the killed build

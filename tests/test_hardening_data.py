@@ -139,7 +139,9 @@ def hostile_raw_files() -> dict[str, bytes]:
         "claim_id,patient_id,provider_id,claim_start_date,claim_end_date,paid_amount,deductible_amount,"
         "diagnosis_code,procedure_code",
         [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,",
-         # line 3: a quote that never closes -> malformed_row (DuckDB's sniffer used to give up on the file)
+         # a date with an offset: DuckDB's date cast dropped it -> unparseable_value
+         f"K3,P1,{NPI_OK},2025-05-01T23:00:00-05:00,2025-05-02,120.00,10.00,E11.9,",
+         # line 4: a quote that never closes -> malformed_row (DuckDB's sniffer used to give up on the file)
          f'K2,"P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,'],
     )
     return {"patients": patients, "engagement_events": events, "care_journey_stages": stages,
@@ -208,8 +210,8 @@ def test_malformed_lines_are_quarantined_with_file_and_line_and_the_rest_loads(h
     events = [(record["line"], rule) for _, rule, record in quarantined(db, "engagement_events")
               if rule == "malformed_row"]
     assert events == [(2, "malformed_row")]  # the first data line, which used to be taken for the header
-    claims = [(record["line"], rule) for _, rule, record in quarantined(db, "claims")]
-    assert claims == [(3, "malformed_row")]
+    claims = [(record.get("line"), rule) for _, rule, record in quarantined(db, "claims")]
+    assert sorted(claims, key=str) == sorted([(4, "malformed_row"), (None, "unparseable_value")], key=str)
     accepted = set(query(db, "select patient_id from intermediate.int_patients_accepted").patient_id)
     assert accepted == {"P1", "P2", "P3", "P9"}
     reconciliation = query(db, "select * from audit.audit_reconciliation").set_index("source_table")
@@ -243,6 +245,8 @@ def test_timestamps_with_offsets_are_converted_to_utc(hostile_build: dict) -> No
     assert events["E2"] == "2025-03-02 01:30"  # -02:00 crosses midnight
     rules = {key: rule for key, rule, _ in quarantined(db, "patients")}
     assert rules["P10"] == "unparseable_value"  # +99:00
+    claims = {key: rule for key, rule, _ in quarantined(db, "claims")}
+    assert claims["K3"] == "unparseable_value"  # a date column given an offset
 
 
 def test_documented_formats_and_key_length_are_enforced(hostile_build: dict) -> None:

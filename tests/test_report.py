@@ -28,7 +28,7 @@ from matplotlib.image import imread
 from carepulse.report import FIGURES, render_report
 from carepulse.report import data as report_data
 from carepulse.report import style
-from conftest import query, run_dbt
+from conftest import query
 
 ML_FIGURES = {spec.name for spec in FIGURES if spec.needs_ml}
 PLAIN_FIGURES = {spec.name for spec in FIGURES if not spec.needs_ml}
@@ -132,26 +132,10 @@ def plain_report(small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def ml_warehouse(small_warehouse: Path, small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of small_warehouse with a quick ML run, scores and the post-ML marts."""
-    try:
-        from ml.config import TrainConfig
-        from ml.score import score
-        from ml.train import train
-    except ImportError as error:  # the ML package is optional for the report
-        pytest.skip(f"the ml package cannot be imported ({error}); only the no-ML report is tested")
-    base = tmp_path_factory.mktemp("report_ml")
-    # not "ml.duckdb": DuckDB names the catalog after the file, which would clash with schema ml
-    db = base / "warehouse.duckdb"
-    shutil.copyfile(small_warehouse, db)
-    if (small_warehouse.parent / "target").exists():  # reuse dbt's parse: the post-ML run starts faster
-        shutil.copytree(small_warehouse.parent / "target", base / "target")
-    models = base / "models"
-    quick = TrainConfig(candidates=("logistic_regression",), importance_repeats=1)
-    train(db, models, config=quick, progress=lambda _message: None)
-    score(db, models, progress=lambda _message: None)
-    run_dbt(["run", "--selector", "post_ml"], small_raw, db)
-    return db
+def ml_warehouse(ml_session_warehouse: Path) -> Path:
+    """The session warehouse after a quick ML step (logistic regression only, one importance
+    repeat), scores and the post-ML marts (conftest), shared with the determinism check."""
+    return ml_session_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,20 @@
 {%- endmacro %}
 
 {#- Typed value, or null when the text does not parse (recorded by invalid_casts).
-    Timestamps with a UTC offset are converted to UTC (timestamp_as_utc). -#}
+    Timestamps with a UTC offset are converted to UTC (timestamp_as_utc). A date is
+    YYYY-MM-DD, optionally with a time of day that is dropped; a time zone or offset makes
+    it unparseable, since DuckDB's cast would drop it and could move the day. -#}
 {% macro cast_text(column, type) -%}
     {%- if type == 'timestamp' -%}
         {{ carepulse.timestamp_as_utc(carepulse.clean_text(column)) }}
+    {%- elif type == 'date' -%}
+        case
+            when {{ carepulse.regex_full_match(
+                carepulse.clean_text(column),
+                '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?'
+            ) }}
+                then {{ dbt.safe_cast(carepulse.clean_text(column), api.Column.translate_type(type)) }}
+        end
     {%- else -%}
         {{ dbt.safe_cast(carepulse.clean_text(column), api.Column.translate_type(type)) }}
     {%- endif -%}
@@ -63,6 +73,25 @@
 
 {% macro duckdb__raw_malformed() -%}
     raw_malformed
+{%- endmacro %}
+
+{#- The raw row's file, below the raw folder (claims.csv, claims/2025-01-02.csv): DuckDB's raw
+    views carry it (column filename of the reader); Spark tables read from files know it as
+    input_file_name(); elsewhere unknown (null). -#}
+{% macro raw_source_file() -%}
+    {{ return(adapter.dispatch('raw_source_file', 'carepulse')()) }}
+{%- endmacro %}
+
+{% macro default__raw_source_file() -%}
+    cast(null as {{ api.Column.translate_type('string') }})
+{%- endmacro %}
+
+{% macro spark__raw_source_file() -%}
+    input_file_name()
+{%- endmacro %}
+
+{% macro duckdb__raw_source_file() -%}
+    source_file
 {%- endmacro %}
 
 {#- True when any of the given text columns is longer than var max_key_length: keys and

@@ -11,6 +11,12 @@
     (share of engaged at-risk patients an outreach keeps) and contact cost are the vars
     outreach_save_rate and outreach_contact_cost. The intervention comes from seed
     outreach_interventions by RFM segment and churn risk band ('*' rows are the fallback).
+    From the patient_value mart (lifetime value over var patient_value_months): the
+    patient's expected value and expected churn loss, and the revenue an outreach is
+    expected to save over those months, P(engage) x save rate x expected churn loss
+    (expected_revenue_saved_over_value_months; the ranking still uses the RFM value).
+    Best time to reach (study 003): the weekday and hour window on the recommended channel
+    with the highest predicted P(engage) (ml.engagement_predictions, ml/engagement.py).
     Built by the post_ml selector, after `python -m ml score`. -#}
 {%- set save_rate = var('outreach_save_rate') -%}
 {%- set contact_cost = var('outreach_contact_cost') -%}
@@ -30,6 +36,10 @@ interventions as (
     select * from {{ ref('outreach_interventions') }}
 ),
 
+patient_value as (
+    select * from {{ ref('patient_value') }}
+),
+
 scored as (
     select
         churn_predictions.patient_id,
@@ -41,8 +51,14 @@ scored as (
         churn_predictions.top_factor_1 as churn_top_factor,
         engagement_predictions.probability as engage_probability,
         engagement_predictions.best_channel as recommended_channel,
+        engagement_predictions.best_weekday,
+        engagement_predictions.best_hour_start,
+        engagement_predictions.best_hour_end,
+        engagement_predictions.best_window_probability,
         coalesce(rfm.monetary, 0) as patient_value,
-        coalesce(rfm.rfm_segment, 'Unknown') as rfm_segment
+        coalesce(rfm.rfm_segment, 'Unknown') as rfm_segment,
+        coalesce(patient_value.expected_value, 0) as patient_expected_value,
+        coalesce(patient_value.expected_churn_loss, 0) as expected_churn_loss
     from churn_predictions
     inner join engagement_predictions
         on
@@ -50,6 +66,8 @@ scored as (
             and churn_predictions.as_of_date = engagement_predictions.as_of_date
     left join rfm
         on churn_predictions.patient_id = rfm.patient_id
+    left join patient_value
+        on churn_predictions.patient_id = patient_value.patient_id
 ),
 
 valued as (
@@ -107,7 +125,15 @@ final as (
         cast(expected_value as {{ carepulse.type_double() }}) as expected_value,
         expected_value > 0 as is_worth_contacting,
         intervention,
-        intervention_description
+        intervention_description,
+        cast(patient_expected_value as {{ carepulse.type_double() }}) as patient_expected_value,
+        cast(expected_churn_loss as {{ carepulse.type_double() }}) as expected_churn_loss,
+        cast(best_weekday + 1 as {{ dbt.type_int() }}) as best_iso_weekday,
+        cast(best_hour_start as {{ dbt.type_int() }}) as best_hour_start,
+        cast(best_hour_end as {{ dbt.type_int() }}) as best_hour_end,
+        cast(best_window_probability as {{ carepulse.type_double() }}) as best_window_probability,
+        cast(engage_probability * {{ save_rate }} * expected_churn_loss as {{ carepulse.type_double() }})
+            as expected_revenue_saved_over_value_months
     from ranked
 )
 
