@@ -112,6 +112,11 @@
         {% set hits = run_query('select count(*) from glob(' ~ carepulse.quoted_literal(candidate) ~ ')').columns[0].values()[0] %}
         {% if hits > 0 %}{{ return(candidate) }}{% endif %}
     {% endfor %}
+    {% do carepulse.raise_raw_file_missing(raw_dir, stem) %}
+{% endmacro %}
+
+{#- The error for a table with neither file, the same on every engine. -#}
+{% macro raise_raw_file_missing(raw_dir, stem) %}
     {% do exceptions.raise_compiler_error(
         "Raw input file missing: expected " ~ raw_dir ~ "/" ~ stem ~ ".parquet or "
         ~ raw_dir ~ "/" ~ stem ~ ".csv (set CAREPULSE_RAW_DIR, or run `carepulse generate`)."

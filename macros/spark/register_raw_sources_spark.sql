@@ -91,10 +91,7 @@
     {% for extension in ['parquet', 'csv'] %}
         {% if stem ~ '.' ~ extension in present_files %}{{ return(raw_dir ~ '/' ~ stem ~ '.' ~ extension) }}{% endif %}
     {% endfor %}
-    {% do exceptions.raise_compiler_error(
-        "Raw input file missing: expected " ~ raw_dir ~ "/" ~ stem ~ ".parquet or "
-        ~ raw_dir ~ "/" ~ stem ~ ".csv (set CAREPULSE_RAW_DIR, or run `carepulse generate`)."
-    ) %}
+    {% do carepulse.raise_raw_file_missing(raw_dir, stem) %}
 {% endmacro %}
 
 {#- An external table over one raw file. CSV: the dialect is fixed like on DuckDB (comma,
