@@ -4,8 +4,9 @@ UV_VERSION := 0.13.8
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
 
-.PHONY: setup run build test test-python lint dbt-build bench clean browser java spark-setup test-spark bench-spark
+.PHONY: setup app-setup app run build test test-python lint dbt-build bench clean browser java spark-setup test-spark bench-spark
 
 # One virtualenv with the exact pins from requirements.lock; uv makes it take seconds.
 $(STAMP): requirements.lock pyproject.toml
@@ -17,13 +18,27 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
+# The optional explorer/BI extra (.[app]: Streamlit, SQLAlchemy, duckdb-engine), pinned in
+# requirements-app.lock against the main lock; `make run` stays without it, `make test` has it.
+$(APP_STAMP): $(STAMP) requirements-app.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock -r requirements-app.lock
+	touch $(APP_STAMP)
+
+app-setup: $(APP_STAMP)
+
+# The read-only explorer on the published warehouse (http://127.0.0.1:8501).
+app: $(APP_STAMP)
+	$(BIN)/carepulse app
+
 # Main job on the bundled defaults: demo data when the raw folder is empty, then build.
 run: $(STAMP)
 	$(BIN)/carepulse build
 
-# Everything CI checks: pytest (which drives real dbt on generated data) and sqlfluff.
+# Everything CI checks: ruff (lint and format), sqlfluff, then pytest (which drives real dbt on generated data).
 # spark-setup: tests/test_spark.py builds the same data on DuckDB and on Spark.
-test: $(STAMP) browser spark-setup
+test: $(STAMP) $(APP_STAMP) browser spark-setup
+	$(BIN)/ruff check carepulse ml tests
+	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 	$(BIN)/python -m pytest -q
 
@@ -52,6 +67,8 @@ bench-spark: spark-setup
 	CAREPULSE_TARGET=spark $(BIN)/carepulse bench --scale $${SCALE:-1}
 
 lint: $(STAMP)
+	$(BIN)/ruff check carepulse ml tests
+	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
 
 bench: $(STAMP)

@@ -96,8 +96,9 @@ def run_pandas(raw_dir: Path) -> dict[str, Any]:
     No quarantine, duplicates or orphan checks, so on dirty data its figures may differ
     from the marts' a little; the benchmark reports them side by side.
     """
-    patients = _read(raw_dir, "patients", ["patient_id", "enrolled_at", "primary_condition", "location_type",
-                                           "referral_source"])
+    patients = _read(
+        raw_dir, "patients", ["patient_id", "enrolled_at", "primary_condition", "location_type", "referral_source"]
+    )
     events = _read(raw_dir, "engagement_events", ["patient_id", "event_at", "revenue_usd"])
     claims = _read(raw_dir, "claims", ["provider_id", "claim_end_date", "paid_amount"])
     patients["enrolled_at"] = pd.to_datetime(patients["enrolled_at"], errors="coerce")
@@ -134,8 +135,10 @@ def run_pandas(raw_dir: Path) -> dict[str, Any]:
     )
 
     # provider segments (the study's rules, first match wins) and ROI
-    providers = claims[claims["claim_end_date"] <= as_of].groupby("provider_id").agg(
-        claim_count=("paid_amount", "size"), total_revenue=("paid_amount", "sum"), last=("claim_end_date", "max")
+    providers = (
+        claims[claims["claim_end_date"] <= as_of]
+        .groupby("provider_id")
+        .agg(claim_count=("paid_amount", "size"), total_revenue=("paid_amount", "sum"), last=("claim_end_date", "max"))
     )
     providers["recency_days"] = (as_of - providers["last"]).dt.days
     rules = pd.read_csv(SEEDS_DIR / "providers" / "provider_segment_rules.csv")
@@ -144,8 +147,12 @@ def run_pandas(raw_dir: Path) -> dict[str, Any]:
         holds = pd.Series(True, index=providers.index)
         for rule in group.dropna(subset=["measure"]).itertuples():
             value = providers[rule.measure]
-            holds &= {">": value > rule.threshold, "<": value < rule.threshold,
-                      ">=": value >= rule.threshold, "<=": value <= rule.threshold}[rule.operator]
+            holds &= {
+                ">": value > rule.threshold,
+                "<": value < rule.threshold,
+                ">=": value >= rule.threshold,
+                "<=": value <= rule.threshold,
+            }[rule.operator]
         providers.loc[providers["segment"].isna() & holds, "segment"] = segment
     plans = pd.read_csv(SEEDS_DIR / "providers" / "segment_visit_plans.csv").set_index("segment")
     roi = providers.groupby("segment").agg(providers=("claim_count", "size"), total_revenue=("total_revenue", "sum"))
@@ -177,10 +184,18 @@ def run_lr(db_path: Path) -> dict[str, Any]:
     calls = engagement.load_examples(db_path, info.as_of, config)
     test_from = pd.Timestamp(info.as_of - timedelta(days=config.engagement_test_days - 1))
     frames = {
-        "churn": (churn_examples[churn_examples["cutoff_date"].isin(set(train_cutoffs))], "is_churned",
-                  CHURN_SPEC, derive_churn_features),
-        "engagement": (calls[pd.to_datetime(calls["called_at"]) < test_from], "is_engaged", ENGAGEMENT_SPEC,
-                       derive_engagement_features),
+        "churn": (
+            churn_examples[churn_examples["cutoff_date"].isin(set(train_cutoffs))],
+            "is_churned",
+            CHURN_SPEC,
+            derive_churn_features,
+        ),
+        "engagement": (
+            calls[pd.to_datetime(calls["called_at"]) < test_from],
+            "is_engaged",
+            ENGAGEMENT_SPEC,
+            derive_engagement_features,
+        ),
     }
     out: dict[str, Any] = {}
     for name, (frame, label, spec, derive) in frames.items():

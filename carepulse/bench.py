@@ -243,7 +243,9 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
     figures["dbt_slowest_nodes"] = slowest_nodes(results)
     dbt_marts_seconds = upstream_model_seconds(manifest, results, PANDAS_MARTS)
 
-    steps["floor"], floor_result = _baseline("floor", ["--raw", str(raw), "--db", str(work / "floor.duckdb")], env, work)
+    steps["floor"], floor_result = _baseline(
+        "floor", ["--raw", str(raw), "--db", str(work / "floor.duckdb")], env, work
+    )
     steps["pandas"], pandas_result = _baseline("pandas", ["--raw", str(raw)], env, work)
     figures["floor"] = {**floor_result, "figures": marts_figures(work / "floor.duckdb", schema="main")}
     figures["pandas"] = {**pandas_result, "marts_figures": marts_figures(db)}
@@ -253,8 +255,9 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
         steps["ml_train"] = _measured("ml_train", [sys.executable, "-m", "ml", "train", *ml_args], env, work)
         steps["lr_fit"], figures["lr_fit"] = _baseline("lr", ["--db", str(db)], env, work)
         steps["ml_score"] = _measured("ml_score", [sys.executable, "-m", "ml", "score", *ml_args], env, work)
-        steps["dbt_post_ml"] = _measured("dbt_post_ml", [dbt_executable(), "build", "--selector", "post_ml", *dbt_paths],
-                                         env, work)
+        steps["dbt_post_ml"] = _measured(
+            "dbt_post_ml", [dbt_executable(), "build", "--selector", "post_ml", *dbt_paths], env, work
+        )
         steps["report"] = _measured("report", [sys.executable, "-m", "carepulse", "report"], env, work)
         figures["model_quality"] = oracle_comparison(db, work / "ground_truth")
         figures["ml_recipe"] = ml_recipe(db, scale, seed)
@@ -262,7 +265,9 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
     figures["end_to_end_seconds"] = round(sum(steps[s]["seconds"] for s in BUILD_STEPS if s in steps), 2)
     figures["ratios"] = {
         "dbt_build_vs_floor": _ratio(steps["dbt_build"]["seconds"], steps["floor"]["seconds"]),
-        "ml_train_vs_lr_fit": _ratio(steps["ml_train"]["seconds"], figures["lr_fit"]["fit_seconds"]) if with_ml else None,
+        "ml_train_vs_lr_fit": _ratio(steps["ml_train"]["seconds"], figures["lr_fit"]["fit_seconds"])
+        if with_ml
+        else None,
         "dbt_marts_vs_pandas": _ratio(dbt_marts_seconds, pandas_result["compute_seconds"]),
         "basis": {
             "dbt_build_vs_floor": "wall seconds of `dbt build` / wall seconds of bench/floor.sql, both in their own process",

@@ -74,7 +74,9 @@ def build_lock(db_path: Path, wait: bool, say: Callable[[str], None]) -> Iterato
                 raise
             owner = _owner(fd)
             # a killed build's dbt can outlive it, holding the inherited lock
-            gone = " (killed; a dbt process it started still runs)" if owner.isdigit() and not _alive(int(owner)) else ""
+            gone = (
+                " (killed; a dbt process it started still runs)" if owner.isdigit() and not _alive(int(owner)) else ""
+            )
             if not wait:
                 raise BuildBusy(
                     f"another build (PID {owner}{gone}) is building {db_path}; try again when it has finished "

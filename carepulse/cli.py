@@ -47,6 +47,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from carepulse.generate import generate
 
     out = Path(args.out) if args.out else _settings(args).raw_dir
+    if args.append_days is not None:
+        from carepulse.generate.append import append_days
+
+        try:
+            appended = append_days(out, args.append_days)
+        except ValueError as error:
+            print(f"carepulse: {error}", file=sys.stderr)
+            return 1
+        counts = ", ".join(f"{table} {rows:,}" for table, rows in appended.row_counts.items())
+        print(f"carepulse: appended {', '.join(appended.days)} to {out} ({counts})")
+        return 0
     result = generate(scale=args.scale, seed=args.seed, out=out, fmt=args.format, dirty_rate=args.dirty_rate)
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.row_counts.items())
     print(f"carepulse: wrote {out} ({counts}) in {result.seconds:.1f}s; ground truth in {result.truth_dir}")
@@ -102,27 +113,48 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    from carepulse.app.launch import run_app
+
+    return run_app(_settings(args), port=args.port, address=args.address)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carepulse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     gen = commands.add_parser("generate", help="write seeded synthetic raw input files")
-    gen.add_argument("--scale", type=float, default=DEMO_SCALE, help=f"1 = 100k patients, 5M events (default {DEMO_SCALE})")
+    gen.add_argument(
+        "--scale", type=float, default=DEMO_SCALE, help=f"1 = 100k patients, 5M events (default {DEMO_SCALE})"
+    )
     gen.add_argument("--seed", type=int, default=DEMO_SEED)
     gen.add_argument("--out", help=_SETTING_FLAGS["raw_dir"])
     gen.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of injected bad rows per table")
+    gen.add_argument(
+        "--append-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="extend the generated set in --out by N days (new files in the table folders)",
+    )
     gen.set_defaults(func=_cmd_generate)
 
     bld = commands.add_parser("build", help="demo data if needed, dbt build, ML, post-ML models, report")
     bld.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     bld.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    bld.add_argument("--demo-scale", type=float, default=DEMO_SCALE, help="scale of demo data when the raw folder is empty")
+    bld.add_argument(
+        "--demo-scale", type=float, default=DEMO_SCALE, help="scale of demo data when the raw folder is empty"
+    )
     bld.add_argument("--seed", type=int, default=DEMO_SEED)
     bld.add_argument("--no-ml", action="store_true", help="skip training, scoring and post-ML models")
     bld.add_argument("--no-report", action="store_true", help="skip the report")
-    bld.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True,
-                     help="when another build of the same warehouse runs, wait for it (default) or refuse at once")
+    bld.add_argument(
+        "--wait",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="when another build of the same warehouse runs, wait for it (default) or refuse at once",
+    )
     _add_setting_flags(bld, *_SETTING_FLAGS)
     bld.set_defaults(func=_cmd_build)
 
@@ -139,10 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_cmd_report)
 
     exp = commands.add_parser("export", help="write marts and predictions as files for tools that read files")
-    exp.add_argument("--format", choices=["parquet"], default="parquet")
+    exp.add_argument(
+        "--format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="parquet (typed) or csv (header row, comma-separated, UTF-8; for CRM imports)",
+    )
     exp.add_argument("--out-dir", default=None, help="target folder (default <warehouse folder>/exports)")
     _add_setting_flags(exp, "db_path")
     exp.set_defaults(func=_cmd_export)
+
+    app = commands.add_parser("app", help="start the read-only Streamlit explorer (optional extra .[app])")
+    app.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    app.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    _add_setting_flags(app, "db_path")
+    app.set_defaults(func=_cmd_app)
     return parser
 
 

@@ -34,7 +34,9 @@ RAW_TABLES: tuple[str, ...] = (
 TARGETS: tuple[str, ...] = ("duckdb", "spark")
 
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
-_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE)
+_MEMORY_LIMIT = re.compile(
+    r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE
+)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -187,9 +189,14 @@ def _target(value: object | None, source: str) -> str:
     return text
 
 
+def raw_table_present(raw_dir: Path, table: str) -> bool:
+    """True when a contract table has a parquet or csv file, or a folder of such files, in raw_dir."""
+    if (raw_dir / f"{table}.parquet").exists() or (raw_dir / f"{table}.csv").exists():
+        return True
+    folder = raw_dir / table
+    return folder.is_dir() and (any(folder.glob("*.parquet")) or any(folder.glob("*.csv")))
+
+
 def raw_files_present(raw_dir: Path) -> bool:
-    """True when every contract table has a parquet or csv file in raw_dir."""
-    return all(
-        (raw_dir / f"{table}.parquet").exists() or (raw_dir / f"{table}.csv").exists()
-        for table in RAW_TABLES
-    )
+    """True when every contract table has a parquet or csv file (or a folder of them) in raw_dir."""
+    return all(raw_table_present(raw_dir, table) for table in RAW_TABLES)

@@ -1,5 +1,7 @@
 """`carepulse export`: the marts and ML predictions as files, for tools that read files.
 
+Formats: parquet (typed, for BI tools and notebooks) and csv (a header row, comma-separated,
+UTF-8, `"` quotes, empty for NULL: what a CRM import of the outreach worklist expects).
 Reads the published warehouse read-only, so it never blocks or sees a build in progress.
 Writes only inside the target folder: every file is written under a fresh temporary name
 and renamed over its target (a rename replaces a symlink, it never follows it), and an
@@ -18,6 +20,8 @@ import duckdb
 from carepulse.dbt_runner import StepFailed
 
 EXPORTED_SCHEMAS = ("marts", "ml")
+#: Formats `carepulse export --format` accepts (the file extension is the format's name).
+FORMATS = ("parquet", "csv")
 
 
 def _identifier(name: str) -> str:
@@ -25,10 +29,10 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _checked_target(out_dir: Path, schema: str, name: str) -> Path:
-    """out_dir/<schema>/<name>.parquet, refusing any symlink on the way out of out_dir."""
+def _checked_target(out_dir: Path, schema: str, name: str, fmt: str = "parquet") -> Path:
+    """out_dir/<schema>/<name>.<fmt>, refusing any symlink on the way out of out_dir."""
     root = out_dir.resolve()
-    target = out_dir / schema / f"{name}.parquet"
+    target = out_dir / schema / f"{name}.{fmt}"
     for path in (target.parent, target):
         if path.is_symlink():
             raise StepFailed(f"refusing to export through the symlink {path}: remove it or choose another --out-dir")
@@ -39,8 +43,8 @@ def _checked_target(out_dir: Path, schema: str, name: str) -> Path:
 
 def export_tables(db_path: Path, out_dir: Path, fmt: str = "parquet") -> list[Path]:
     """Write every table and view of the marts and ml schemas to out_dir/<schema>/<name>.<fmt>."""
-    if fmt != "parquet":
-        raise StepFailed(f"unsupported export format {fmt!r}; use parquet")
+    if fmt not in FORMATS:
+        raise StepFailed(f"unsupported export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not Path(db_path).is_file():
         raise StepFailed(f"no warehouse at {db_path}: run `carepulse build` first")
     out_dir = Path(out_dir)
@@ -49,17 +53,20 @@ def export_tables(db_path: Path, out_dir: Path, fmt: str = "parquet") -> list[Pa
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         relations = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in (?, ?) order by 1, 2",
+            "select table_schema, table_name from information_schema.tables where table_schema in (?, ?) order by 1, 2",
             list(EXPORTED_SCHEMAS),
         ).fetchall()
-        targets = [(schema, name, _checked_target(out_dir, schema, name)) for schema, name in relations]
+        targets = [(schema, name, _checked_target(out_dir, schema, name, fmt)) for schema, name in relations]
         written: list[Path] = []
         for schema, name, target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
             try:
-                con.table(f"{_identifier(schema)}.{_identifier(name)}").write_parquet(str(temporary))
+                relation = con.table(f"{_identifier(schema)}.{_identifier(name)}")
+                if fmt == "csv":
+                    relation.write_csv(str(temporary), header=True, sep=",", na_rep="", quotechar='"')
+                else:
+                    relation.write_parquet(str(temporary))
                 os.replace(temporary, target)
             finally:
                 temporary.unlink(missing_ok=True)

@@ -26,7 +26,9 @@ def main(argv: list[str]) -> int:
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     with open(out, "w") as handle:
-        json.dump({"seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024, 1), "returncode": returncode}, handle)
+        json.dump(
+            {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024, 1), "returncode": returncode}, handle
+        )
     return returncode
 
 

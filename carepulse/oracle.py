@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 
 from carepulse.generate import observable_churn_probability, oracle_churn_probability
 from ml.config import CHURN, ENGAGEMENT
+from ml.engagement import REACH_WINDOWS
 from ml.io import CUTOFFS, FEATURES, connect
 
 #: Rows per observable-oracle chunk: its day matrices are rows x silent days.
@@ -97,6 +98,39 @@ def engagement_oracle(holdout: pd.DataFrame, call_truth: pd.DataFrame) -> dict[s
     return out
 
 
+def best_time_oracle(predictions: pd.DataFrame, calls: pd.DataFrame, call_truth: pd.DataFrame) -> dict[str, Any]:
+    """The chosen weekday x hour windows against the generator's true hour and weekday terms.
+
+    The generator's logit P(engaged) is additive; each call's truth carries its hour term
+    (logit_hour) and weekday term (logit_weekday), so the true terms per hour and weekday
+    are read off the calls (calls: call_id, hour_of_day, iso_weekday). A window's true
+    score is its mean hour term plus the weekday term, exactly as the model's window is the
+    mean over its hours. Reports the share of patients given the truly best window and the
+    mean true logit regret (0 = always the best window).
+    """
+    joined = calls.merge(call_truth[["call_id", "logit_hour", "logit_weekday"]], on="call_id")
+    hour_term = joined.groupby("hour_of_day")["logit_hour"].first()
+    weekday_term = joined.groupby(joined["iso_weekday"] - 1)["logit_weekday"].first()
+    scores = {
+        (weekday, start): float(hour_term.reindex(range(start, end)).mean() + weekday_term.get(weekday, np.nan))
+        for weekday in range(7)
+        for start, end in REACH_WINDOWS
+    }
+    best_score = max(scores.values())
+    best_cells = [cell for cell, score in scores.items() if score >= best_score - 1e-12]
+    chosen = [
+        scores[(int(w), int(h))]
+        for w, h in zip(predictions["best_weekday"], predictions["best_hour_start"], strict=True)
+    ]
+    regret = best_score - np.asarray(chosen, dtype=float)
+    return {
+        "patients": len(predictions),
+        "true_best_windows": [{"weekday": w, "hour_start": h} for w, h in best_cells],
+        "share_truly_best_window": float(np.mean(regret <= 1e-12)) if len(regret) else float("nan"),
+        "mean_true_logit_regret": float(regret.mean()) if len(regret) else float("nan"),
+    }
+
+
 def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
     """Held-out ROC AUC of the current churn and engagement models next to the oracle's.
 
@@ -115,7 +149,13 @@ def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
         ).fetchdf()
     truth = pd.read_parquet(Path(truth_dir) / "patient_truth.parquet")
     call_truth = pd.read_parquet(Path(truth_dir) / "call_truth.parquet")
+    with connect(Path(db_path)) as con:
+        reach = con.execute(
+            "select best_weekday, best_hour_start from ml.engagement_predictions_current where best_weekday is not null"
+        ).fetchdf()
+        calls = con.execute("select call_id, hour_of_day, iso_weekday from marts.fct_outreach_calls").fetchdf()
     return {
+        "best_time_to_reach": best_time_oracle(reach, calls, call_truth),
         "run_id": str(run.loc[CHURN, "run_id"]),
         CHURN: {"estimator": str(run.loc[CHURN, "estimator"]), **churn_oracle(holdout, truth, horizon_days, silence)},
         ENGAGEMENT: {"estimator": str(run.loc[ENGAGEMENT, "estimator"]), **engagement_oracle(holdout, call_truth)},

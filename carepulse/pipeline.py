@@ -29,7 +29,7 @@ from carepulse.build_lock import (
     remove_build_files,
     stale_build_files,
 )
-from carepulse.config import RAW_TABLES, Settings, raw_files_present
+from carepulse.config import RAW_TABLES, Settings, raw_files_present, raw_table_present
 from carepulse.dbt_runner import StepFailed, run_dbt
 from carepulse.state import build_fingerprint, is_up_to_date, record_build
 
@@ -71,7 +71,7 @@ def ensure_raw_data(settings: Settings, scale: float, seed: int) -> bool:
     raw_dir = settings.raw_dir
     if raw_files_present(raw_dir):
         return False
-    present = [t for t in RAW_TABLES if (raw_dir / f"{t}.parquet").exists() or (raw_dir / f"{t}.csv").exists()]
+    present = [t for t in RAW_TABLES if raw_table_present(raw_dir, t)]
     if present:
         missing = [t for t in RAW_TABLES if t not in present]
         raise StepFailed(

@@ -32,54 +32,83 @@
     {% for node in graph.sources.values() | sort(attribute='unique_id') %}
         {% if node.source_meta.get('raw_contract') %}
             {% set stem = node.meta.get('raw_file', node.name) %}
-            {% set found = carepulse.find_raw_file(raw_dir, stem) %}
-            {% set file_name = found.split('/') | last %}
-            {% set header = carepulse.raw_file_header(found) %}
-            {% set present = {} %}
-            {% for name in header %}{% do present.update({name | lower: name}) %}{% endfor %}
             {% set required = node.columns.keys() | list %}
-            {% do carepulse.require_raw_columns(found, node, present) %}
-            {% set columns_as_text = [] %}
-            {% set null_columns = [] %}
-            {% for column in required %}
-                {% do columns_as_text.append('cast(' ~ adapter.quote(present[column | lower]) ~ ' as varchar) as ' ~ column) %}
-                {% do null_columns.append('cast(null as varchar) as ' ~ column) %}
+            {#- Files with the same format and header are read by one reader (a list of files);
+                each file's header is checked against the contract on its own. -#}
+            {% set groups = {} %}
+            {% set group_order = [] %}
+            {% set files = carepulse.find_raw_files(raw_dir, stem) %}
+            {% set in_folder = files | length > 1 or files[0] not in [
+                raw_dir ~ '/' ~ stem ~ '.parquet', raw_dir ~ '/' ~ stem ~ '.csv'] %}
+            {% for found in files %}
+                {% set header = carepulse.raw_file_header(found) %}
+                {% set present = {} %}
+                {% for name in header %}{% do present.update({name | lower: name}) %}{% endfor %}
+                {% do carepulse.require_raw_columns(found, node, present) %}
+                {% set key = found.split('.') | last ~ ':' ~ header | join(',') %}
+                {% if key not in groups %}
+                    {% do groups.update({key: {'header': header, 'present': present, 'paths': []}}) %}
+                    {% do group_order.append(key) %}
+                {% endif %}
+                {% do groups[key]['paths'].append(found) %}
             {% endfor %}
             {% set view = node.schema ~ '.' ~ node.identifier %}
             {% set malformed = node.schema ~ '.' ~ node.identifier ~ '_malformed' %}
-            {% if found.endswith('.parquet') %}
-                {% do statements.append('drop table if exists ' ~ malformed) %}
-                {% do statements.append(
-                    'create or replace view ' ~ view ~ ' as select ' ~ columns_as_text | join(', ')
-                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found, header)
-                ) %}
-            {% else %}
-                {#- DuckDB converts only the columns a query uses: without this filter, count(*)
-                    would count a line with a bad byte that select * skips. Both the rejects scan
-                    and the view use it, so they split the lines the same way. -#}
+            {#- source_file: the file's path below the raw folder, e.g. claims.csv or claims/2025-01-02.csv
+                (built from the file name: DuckDB's glob normalizes the folder part of paths) -#}
+            {% set folder_prefix = carepulse.quoted_literal(stem ~ '/' if in_folder else '') %}
+            {% set source_file = 'concat(' ~ folder_prefix ~ ', parse_filename(filename))' %}
+            {% set selects = [] %}
+            {% set rejected = [] %}
+            {% for key in group_order %}
+                {% set group = groups[key] %}
+                {% set columns_as_text = [] %}
                 {% set used = [] %}
                 {% for column in required %}
-                    {% do used.append(adapter.quote(present[column | lower])) %}
+                    {% do columns_as_text.append('cast(' ~ adapter.quote(group.present[column | lower]) ~ ' as varchar) as ' ~ column) %}
+                    {% do used.append(adapter.quote(group.present[column | lower])) %}
                 {% endfor %}
-                {% set all_read = 'length(concat(' ~ used | join(', ') ~ ')) >= 0' %}
-                {% set rejects = 'carepulse_rejects_' ~ node.name %}
+                {% set select = 'select ' ~ columns_as_text | join(', ') ~ ', ' ~ source_file ~ ' as source_file'
+                    ~ ', cast(null as varchar) as raw_malformed from ' %}
+                {% if key.startswith('parquet:') %}
+                    {% do selects.append(select ~ carepulse.raw_reader(group.paths, group.header)) %}
+                {% else %}
+                    {#- DuckDB converts only the columns a query uses: without this filter, count(*)
+                        would count a line with a bad byte that select * skips. Both the rejects scan
+                        and the view use it, so they split the lines the same way. -#}
+                    {% set all_read = 'length(concat(' ~ used | join(', ') ~ ')) >= 0' %}
+                    {% set rejects = 'carepulse_rejects_' ~ node.name ~ '_' ~ loop.index %}
+                    {% do statements.append(
+                        'select count(*) from ' ~ carepulse.raw_reader(group.paths, group.header, rejects_table=rejects)
+                        ~ ' where ' ~ all_read
+                    ) %}
+                    {% do rejected.append(
+                        'select scans.file_path, errors.line, errors.error_type from ' ~ rejects ~ ' as errors'
+                        ~ ' inner join ' ~ rejects ~ '_scan as scans on errors.scan_id = scans.scan_id'
+                        ~ ' and errors.file_id = scans.file_id'
+                    ) %}
+                    {% do selects.append(select ~ carepulse.raw_reader(group.paths, group.header) ~ ' where ' ~ all_read) %}
+                {% endif %}
+            {% endfor %}
+            {% if rejected %}
                 {% do statements.append(
-                    'select count(*) from ' ~ carepulse.raw_reader(found, header, rejects_table=rejects)
-                    ~ ' where ' ~ all_read
+                    'create or replace table ' ~ malformed ~ ' as select concat(' ~ folder_prefix
+                    ~ ', parse_filename(file_path)) as source_file, line, min(error_type) as problem from ('
+                    ~ rejected | join(' union all ') ~ ') group by all'
                 ) %}
-                {% do statements.append(
-                    'create or replace table ' ~ malformed ~ ' as select line, min(error_type) as problem from '
-                    ~ rejects ~ ' group by line'
+                {% set null_columns = [] %}
+                {% for column in required %}
+                    {% do null_columns.append('cast(null as varchar) as ' ~ column) %}
+                {% endfor %}
+                {% do selects.append(
+                    'select ' ~ null_columns | join(', ') ~ ', source_file'
+                    ~ ", cast(json_object('file', source_file, 'line', line, 'problem', problem) as varchar)"
+                    ~ ' as raw_malformed from ' ~ malformed
                 ) %}
-                {% do statements.append(
-                    'create or replace view ' ~ view ~ ' as select ' ~ columns_as_text | join(', ')
-                    ~ ', cast(null as varchar) as raw_malformed from ' ~ carepulse.raw_reader(found, header)
-                    ~ ' where ' ~ all_read
-                    ~ ' union all select ' ~ null_columns | join(', ')
-                    ~ ", cast(json_object('file', " ~ carepulse.quoted_literal(file_name)
-                    ~ ", 'line', line, 'problem', problem) as varchar) as raw_malformed from " ~ malformed
-                ) %}
+            {% else %}
+                {% do statements.append('drop table if exists ' ~ malformed) %}
             {% endif %}
+            {% do statements.append('create or replace view ' ~ view ~ ' as ' ~ selects | join(' union all ')) %}
         {% endif %}
     {% endfor %}
     {{ return(statements | join(';\n')) }}
@@ -105,40 +134,87 @@
     {% endif %}
 {% endmacro %}
 
-{#- The file for one table: <stem>.parquet wins over <stem>.csv; neither is an error. -#}
-{% macro find_raw_file(raw_dir, stem) %}
+{#- The files of one table, sorted: <stem>.parquet, else <stem>.csv (Parquet wins over a stale
+    CSV), else every *.parquet and *.csv file in the folder <stem>/ (any names, e.g. one per day;
+    names starting with a dot are skipped). A file and a folder for the same table is an error
+    (which one holds the truth?), and so is neither. listing: every file below raw_dir, when
+    the engine has no glob() (Spark lists the folder once); else DuckDB's glob() is asked. -#}
+{% macro find_raw_files(raw_dir, stem, listing=none) %}
+    {% set single = [] %}
     {% for extension in ['parquet', 'csv'] %}
         {% set candidate = raw_dir ~ '/' ~ stem ~ '.' ~ extension %}
-        {% set hits = run_query('select count(*) from glob(' ~ carepulse.quoted_literal(candidate) ~ ')').columns[0].values()[0] %}
-        {% if hits > 0 %}{{ return(candidate) }}{% endif %}
+        {% if not single and carepulse.match_raw(candidate, listing) %}{% do single.append(candidate) %}{% endif %}
     {% endfor %}
+    {% set folder = [] %}
+    {% for path in carepulse.match_raw(raw_dir ~ '/' ~ stem ~ '/*.parquet', listing)
+        + carepulse.match_raw(raw_dir ~ '/' ~ stem ~ '/*.csv', listing) %}
+        {% if not (path.split('/') | last).startswith('.') %}{% do folder.append(path) %}{% endif %}
+    {% endfor %}
+    {% if single and folder %}
+        {% do exceptions.raise_compiler_error(
+            "Raw input is ambiguous: both " ~ single[0] ~ " and the folder " ~ raw_dir ~ "/" ~ stem
+            ~ "/ hold rows of table " ~ stem ~ "; keep one (see the raw input contract in README.md)."
+        ) %}
+    {% endif %}
+    {% if single or folder %}{{ return(single or folder | sort) }}{% endif %}
     {% do carepulse.raise_raw_file_missing(raw_dir, stem) %}
 {% endmacro %}
 
-{#- The error for a table with neither file, the same on every engine. -#}
+{#- The error for a table with no file, the same on every engine. -#}
 {% macro raise_raw_file_missing(raw_dir, stem) %}
     {% do exceptions.raise_compiler_error(
         "Raw input file missing: expected " ~ raw_dir ~ "/" ~ stem ~ ".parquet or "
-        ~ raw_dir ~ "/" ~ stem ~ ".csv (set CAREPULSE_RAW_DIR, or run `carepulse generate`)."
+        ~ raw_dir ~ "/" ~ stem ~ ".csv or a folder " ~ raw_dir ~ "/" ~ stem
+        ~ "/ of .parquet or .csv files (set CAREPULSE_RAW_DIR, or run `carepulse generate`)."
     ) %}
 {% endmacro %}
 
-{#- The table function reading one raw file, given its header's column names. CSV: nothing is
-    guessed (DuckDB's sniffer gives up on a file with one unterminated quote anywhere, and a
-    malformed first line could make it take a data row for the header): comma, double quote,
-    the header's columns, all text. Lines that do not parse are skipped, or recorded in
-    rejects_table when given. -#}
+{#- The paths matching a pattern (a path, or one * within a file name): from listing when
+    given, else from DuckDB's glob(). -#}
+{% macro match_raw(pattern, listing=none) %}
+    {% if listing is none %}{{ return(carepulse.glob_raw(pattern)) }}{% endif %}
+    {% set parts = pattern.split('*', 1) %}
+    {% set matched = [] %}
+    {% for path in listing %}
+        {% if parts | length == 1 %}
+            {% if path == pattern %}{% do matched.append(path) %}{% endif %}
+        {% elif path.startswith(parts[0]) and path.endswith(parts[1])
+            and '/' not in path[parts[0] | length:] and path | length >= pattern | length - 1 %}
+            {% do matched.append(path) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(matched | sort) }}
+{% endmacro %}
+
+{#- The paths matching one glob pattern, with forward slashes. -#}
+{% macro glob_raw(pattern) %}
+    {% set found = run_query('select file from glob(' ~ carepulse.quoted_literal(pattern) ~ ') order by file') %}
+    {% set paths = [] %}
+    {% for path in found.columns[0].values() %}{% do paths.append(path | replace("\\", "/")) %}{% endfor %}
+    {{ return(paths) }}
+{% endmacro %}
+
+{#- The table function reading raw files (one path, or a list of paths of the same format and
+    header), given their header's column names, with a column filename naming each row's file.
+    CSV: nothing is guessed (DuckDB's sniffer gives up on a file with one unterminated quote
+    anywhere, and a malformed first line could make it take a data row for the header): comma,
+    double quote, the header's columns, all text. Lines that do not parse are skipped, or
+    recorded in rejects_table when given. -#}
 {% macro raw_reader(path, header, rejects_table=none) %}
-    {% if path.endswith('.parquet') %}
-        {{ return('read_parquet(' ~ carepulse.quoted_literal(path) ~ ')') }}
+    {% set paths = [path] if path is string else path %}
+    {% set quoted = [] %}
+    {% for one in paths %}{% do quoted.append(carepulse.quoted_literal(one)) %}{% endfor %}
+    {% set files = '[' ~ quoted | join(', ') ~ ']' %}
+    {% if paths[0].endswith('.parquet') %}
+        {{ return('read_parquet(' ~ files ~ ', filename = true)') }}
     {% endif %}
-    {% set columns = [] %}
+{% set columns = [] %}
     {% for name in header %}
         {% do columns.append(carepulse.quoted_literal(name) ~ ": 'varchar'") %}
     {% endfor %}
     {#- all text keeps leading zeros (ZIP codes) and lets bad values reach the quarantine. -#}
     {% set options = [
-        carepulse.quoted_literal(path), 'header = true', 'auto_detect = false',
+        files, 'header = true', 'auto_detect = false', 'filename = true',
         'columns = {' ~ columns | join(', ') ~ '}', "delim = ','", "quote = '\"'", "escape = '\"'",
     ] %}
     {% if rejects_table %}
@@ -160,7 +236,7 @@
     columns without printing them. -#}
 {% macro raw_file_header(path) %}
     {% if path.endswith('.parquet') %}
-        {% set described = run_query('describe select * from ' ~ carepulse.raw_reader(path, [])) %}
+        {% set described = run_query('describe select * from read_parquet(' ~ carepulse.quoted_literal(path) ~ ')') %}
         {{ return(described.columns[0].values() | list) }}
     {% endif %}
     {% set first_line = run_query(
@@ -168,10 +244,16 @@
         ~ " auto_detect = false, columns = {'header_line': 'varchar'}, delim = chr(31), quote = '',"
         ~ " escape = '', ignore_errors = true, strict_mode = false, parallel = false) limit 1"
     ).columns[0].values() %}
+    {{ return(carepulse.split_header_line(first_line | first)) }}
+{% endmacro %}
+
+{#- A CSV header line split into column names, as every engine's header read does: split on
+    commas (a name may be double-quoted but may not contain a comma), trimmed; an empty name
+    (a trailing comma) gets DuckDB's own default name column<i>. -#}
+{% macro split_header_line(line) %}
     {% set names = [] %}
-    {% for name in ((first_line | first) or '').split(',') %}
+    {% for name in (line or '').split(',') %}
         {% set name = name | trim %}
-        {#- an empty name (a trailing comma) gets DuckDB's own default name -#}
         {% if not name %}{% set name = 'column' ~ loop.index0 %}{% endif %}
         {% if name.startswith('"') and name.endswith('"') and name | length > 1 %}
             {% set name = name[1:-1] | replace('""', '"') %}

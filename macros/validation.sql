@@ -19,11 +19,12 @@
 {%- endmacro %}
 
 {#- Rank rows sharing a key, valid rows first, so the first deterministic valid row is kept.
-    Ordered by the typed columns: equal keys with equal content keep identical data whichever wins. -#}
+    Ordered by the typed columns: equal keys with equal content keep identical data whichever wins;
+    then by source_file, so the audit names the same file on every build. -#}
 {% macro key_rank(key_columns, order_columns) -%}
     row_number() over (
         partition by {{ key_columns | join(', ') }}, row_rule is null
-        order by {{ order_columns | join(', ') }}
+        order by {{ order_columns | join(', ') }}, source_file
     )
 {%- endmacro %}
 

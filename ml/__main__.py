@@ -24,7 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["train", "score"])
     parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $CAREPULSE_DB)")
-    parser.add_argument("--model-dir", type=Path, default=None, help="model files (default: $CAREPULSE_MODEL_DIR, else <db folder>/models)")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="model files (default: $CAREPULSE_MODEL_DIR, else <db folder>/models)",
+    )
     parser.add_argument("--as-of", type=date.fromisoformat, default=None, help="train: as-of date (YYYY-MM-DD)")
     parser.add_argument("--seed", type=int, default=42, help="train: random seed")
     parser.add_argument(

@@ -24,7 +24,9 @@ from .modeling import TrainedModel, fit_model, risk_deciles
 from .selection import churn_time_split
 
 
-def load_examples(db_path: Path, as_of: date, horizon_days: int, config: TrainConfig) -> tuple[pd.DataFrame, date, tuple[date, ...]]:
+def load_examples(
+    db_path: Path, as_of: date, horizon_days: int, config: TrainConfig
+) -> tuple[pd.DataFrame, date, tuple[date, ...]]:
     """Labelled examples with windows closed by as_of, sampled in SQL to the row caps.
 
     Returns (examples, test cutoff, training cutoffs). The test cutoff is sampled to
@@ -33,11 +35,13 @@ def load_examples(db_path: Path, as_of: date, horizon_days: int, config: TrainCo
     counts = io.labelled_cutoff_counts(db_path, as_of)
     cutoffs = [pd.Timestamp(c).date() for c in counts["cutoff_date"]]
     split = churn_time_split(cutoffs, horizon_days)
-    sizes = dict(zip(cutoffs, counts["examples"].astype(int)))
+    sizes = dict(zip(cutoffs, counts["examples"].astype(int), strict=False))
     n_test = sizes[split.test_cutoff]
     n_rest = sum(v for c, v in sizes.items() if c != split.test_cutoff)
     fractions = {
-        c: min(1.0, (config.max_test_rows / n_test) if c == split.test_cutoff else (config.max_train_rows / max(n_rest, 1)))
+        c: min(
+            1.0, (config.max_test_rows / n_test) if c == split.test_cutoff else (config.max_train_rows / max(n_rest, 1))
+        )
         for c in cutoffs
     }
     examples = io.read_churn_examples(db_path, fractions)

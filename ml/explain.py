@@ -148,9 +148,7 @@ def _format_value(value: Any) -> Any:
     return str(value)
 
 
-def top_factors(
-    contributions: pd.DataFrame, X: pd.DataFrame, k: int
-) -> tuple[list[list[str | None]], list[str]]:
+def top_factors(contributions: pd.DataFrame, X: pd.DataFrame, k: int) -> tuple[list[list[str | None]], list[str]]:
     """The k columns that raise each row's probability most, as (names per row, JSON per row).
 
     Only positive contributions count as risk factors; a row with fewer gets None names.

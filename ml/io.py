@@ -118,7 +118,7 @@ def read_churn_examples(db_path: Path, cutoff_fractions: dict[date, float]) -> p
             inner join {LABELS} as labels
                 on features.patient_id = labels.patient_id
                 and features.cutoff_date = labels.cutoff_date
-            where {' or '.join(parts)}
+            where {" or ".join(parts)}
             order by features.cutoff_date, features.patient_id
             """
         ).fetchdf()
@@ -166,8 +166,8 @@ def read_call_examples(
             where anchor_type = 'observed_call'
                 and cast(called_at as date) <= ?
                 and (
-                    (cast(called_at as date) < ? and {_sample_clause('anchor_id', train_fraction)})
-                    or (cast(called_at as date) >= ? and {_sample_clause('anchor_id', test_fraction)})
+                    (cast(called_at as date) < ? and {_sample_clause("anchor_id", train_fraction)})
+                    or (cast(called_at as date) >= ? and {_sample_clause("anchor_id", test_fraction)})
                 )
             order by called_at, anchor_id
             """,

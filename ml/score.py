@@ -36,7 +36,9 @@ def resolve_run_id(db_path: Path, run_id: str | None) -> str:
         return run_id
     recorded = writeback.latest_run_id(db_path)
     if recorded is None:
-        raise FileNotFoundError(f"no training run recorded in {db_path} (ml.model_runs): run `python -m ml train` first")
+        raise FileNotFoundError(
+            f"no training run recorded in {db_path} (ml.model_runs): run `python -m ml train` first"
+        )
     return recorded
 
 

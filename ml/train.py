@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def train(
     path = registry.model_path(model_dir, run_id)
     bundle = {
         "run_id": run_id,
-        "trained_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "trained_at": datetime.now(UTC).replace(tzinfo=None),
         "as_of": as_of,
         "horizon_days": info.horizon_days,
         "fingerprint": fingerprint,

@@ -76,7 +76,9 @@ class DuckDBConnection:
 
     def create_table(self, relation: str, columns: Sequence[tuple[str, str]], key: Sequence[str]) -> None:
         body = ",\n    ".join(f"{name} {definition}" for name, definition in columns)
-        self._con.execute(f"create table if not exists {relation} (\n    {body},\n    primary key ({', '.join(key)})\n)")
+        self._con.execute(
+            f"create table if not exists {relation} (\n    {body},\n    primary key ({', '.join(key)})\n)"
+        )
 
     def insert(self, relation: str, frame: pd.DataFrame) -> None:
         view = "_ml_insert_" + relation.replace(".", "_")
@@ -106,8 +108,15 @@ class DuckDBConnection:
 # --- Spark -----------------------------------------------------------------------------
 
 #: DuckDB column types of the ml tables -> Spark SQL types.
-_SPARK_TYPES = {"varchar": "string", "integer": "int", "bigint": "bigint", "double": "double",
-                "boolean": "boolean", "date": "date", "timestamp": "timestamp"}
+_SPARK_TYPES = {
+    "varchar": "string",
+    "integer": "int",
+    "bigint": "bigint",
+    "double": "double",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+}
 
 
 def spark_type(definition: str) -> str:

@@ -238,7 +238,9 @@ def apply_ddl(con: Connection) -> None:
         con.execute(f"alter table {SCHEMA}.model_candidates add column if not exists silhouette double")
         for column, kind in (("best_weekday", "integer"), ("best_hour_start", "integer"), ("best_hour_end", "integer")):
             con.execute(f"alter table {SCHEMA}.engagement_predictions add column if not exists {column} {kind}")
-        con.execute(f"alter table {SCHEMA}.engagement_predictions add column if not exists best_window_probability double")
+        con.execute(
+            f"alter table {SCHEMA}.engagement_predictions add column if not exists best_window_probability double"
+        )
     for view, sql in VIEWS.items():
         con.execute(f"create or replace view {SCHEMA}.{view} as {sql.strip()}")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PROJECT_DIR
 
 from carepulse.bench import DOCUMENTED_KEYS, ML_KEYS, marts_figures
-from conftest import PROJECT_DIR
 
 SCALE = 0.01
 
@@ -95,7 +95,9 @@ def test_bench_writes_the_documented_keys(bench_run: tuple[dict[str, Any], Path]
         figures["steps"]["dbt_build"]["seconds"] / figures["steps"]["floor"]["seconds"], rel=0.01
     )
     slowest = figures["dbt_slowest_nodes"]
-    assert len(slowest) == 10 and [n["seconds"] for n in slowest] == sorted((n["seconds"] for n in slowest), reverse=True)
+    assert len(slowest) == 10 and [n["seconds"] for n in slowest] == sorted(
+        (n["seconds"] for n in slowest), reverse=True
+    )
     assert figures["dbt_seconds_by_family"] and figures["rows"]["marts.patient_churn"] > 0
     for model in ("churn", "engagement"):
         assert 0.5 < figures["model_quality"][model]["model_roc_auc"] <= 1

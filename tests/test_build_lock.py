@@ -33,8 +33,12 @@ def _env(raw: Path, db: Path) -> dict[str, str]:
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "carepulse", *args], cwd=PROJECT_DIR, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "carepulse", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -62,8 +66,12 @@ def test_a_second_build_waits_or_refuses_and_both_builds_succeed(raw: Path, tmp_
     _wait_for(lambda: db.parent.exists() and _private_files(db), "the first build's private file")
 
     refused = subprocess.run(
-        [sys.executable, "-m", "carepulse", *ARGS, "--force", "--no-wait"], cwd=PROJECT_DIR, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "carepulse", *ARGS, "--force", "--no-wait"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     # Before the lock, this one started at once, deleted the first one's private file and
     # both failed. --force: once the first has published, it builds again.
@@ -82,8 +90,11 @@ def test_a_second_build_waits_or_refuses_and_both_builds_succeed(raw: Path, tmp_
 
     # export and report on the warehouse whose name holds both quote characters
     exported = subprocess.run(
-        [sys.executable, "-m", "carepulse", "export", "--out-dir", str(tmp_path / "out")], cwd=PROJECT_DIR,
-        env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "carepulse", "export", "--out-dir", str(tmp_path / "out")],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert exported.returncode == 0, exported.stderr
     assert (tmp_path / "out" / "marts" / "dim_patients.parquet").exists()
@@ -103,8 +114,10 @@ def test_a_killed_build_leaves_files_that_the_next_build_removes(raw: Path, tmp_
         killed = subprocess.Popen(
             [sys.executable, "-m", "carepulse", *ARGS], cwd=PROJECT_DIR, env=env, stdout=log, stderr=log
         )
-    _wait_for(lambda: db.parent.exists() and any(f"-{killed.pid}-" in n for n in _private_files(db)),
-              "the build's private file")
+    _wait_for(
+        lambda: db.parent.exists() and any(f"-{killed.pid}-" in n for n in _private_files(db)),
+        "the build's private file",
+    )
     time.sleep(3)  # let dbt write into it
     os.kill(killed.pid, signal.SIGKILL)  # the CLI only; its dbt child is orphaned
     killed.wait(timeout=60)
@@ -116,8 +129,12 @@ def test_a_killed_build_leaves_files_that_the_next_build_removes(raw: Path, tmp_
     in_use.write_text("in use")
 
     refused = subprocess.run(
-        [sys.executable, "-m", "carepulse", *ARGS, "--no-wait"], cwd=PROJECT_DIR, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "carepulse", *ARGS, "--no-wait"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert f"PID {killed.pid} (killed; a dbt process it started still runs)" in refused.stderr
@@ -126,8 +143,12 @@ def test_a_killed_build_leaves_files_that_the_next_build_removes(raw: Path, tmp_
     # incomplete raw folder then stops it at once, which keeps this test short.
     incomplete = write_raw_tables(tmp_path / "incomplete", {"patients": minimal_raw_tables()["patients"]})
     after = subprocess.run(
-        [sys.executable, "-m", "carepulse", *ARGS], cwd=PROJECT_DIR,
-        env=_env(incomplete, db), capture_output=True, text=True, timeout=900,
+        [sys.executable, "-m", "carepulse", *ARGS],
+        cwd=PROJECT_DIR,
+        env=_env(incomplete, db),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert after.returncode == 1 and "incomplete" in after.stderr, after.stdout + after.stderr
     assert f"waiting for build PID {killed.pid} (killed" in after.stdout

@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 
 import duckdb
-
 from conftest import PROJECT_DIR, query
 
 
 def _carepulse(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "carepulse", *args], cwd=PROJECT_DIR, env=env or dict(os.environ),
-        capture_output=True, text=True,
+        [sys.executable, "-m", "carepulse", *args],
+        cwd=PROJECT_DIR,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
     )
 
 
@@ -24,9 +26,10 @@ def test_generate_writes_every_contract_file_as_csv(tmp_path: Path) -> None:
     result = _carepulse("generate", "--scale", "0.005", "--seed", "3", "--out", str(out), "--format", "csv")
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"{t}.csv" for t in
-                           ["patients", "engagement_events", "care_journey_stages", "outreach_calls", "providers",
-                            "claims"])
+    assert names == sorted(
+        f"{t}.csv"
+        for t in ["patients", "engagement_events", "care_journey_stages", "outreach_calls", "providers", "claims"]
+    )
     assert (tmp_path / "ground_truth" / "patient_truth.parquet").exists()
     assert "patients" in result.stdout
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import query, run_dbt, run_ml_step
 
 SCHEMAS = ("staging", "intermediate", "marts", "ml", "audit")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import query, run_dbt
 
 DESCRIBED_MODEL_DIRS = ("models/marts/", "models/semantic/")
@@ -128,8 +127,14 @@ def test_exposures_declare_the_report_the_worklist_and_a_dashboard(docs: Docs) -
 
 def test_semantic_models_and_metrics_are_described(docs: Docs) -> None:
     semantic_models = docs.manifest["semantic_models"].values()
-    assert {model["name"] for model in semantic_models} >= {"patients", "patient_churn", "engagement_events",
-                                                            "outreach", "claims", "segment_roi"}
+    assert {model["name"] for model in semantic_models} >= {
+        "patients",
+        "patient_churn",
+        "engagement_events",
+        "outreach",
+        "claims",
+        "segment_roi",
+    }
     problems = []
     for model in semantic_models:
         if not (model.get("description") or "").strip():
@@ -168,7 +173,9 @@ def test_analyses_compile_and_the_retention_findings_run(docs: Docs) -> None:
     highest = findings.loc["highest_churn_condition"]
     assert highest["group_value"] == conditions["churn_rate"].idxmax()
     assert abs(highest["churn_rate"] - conditions["churn_rate"].max()) < 1e-12
-    for finding, dimension, a, b in [("rural_vs_urban_gap", "location_type", "rural", "urban"),
-                                     ("word_of_mouth_vs_doctor_gap", "referral_source", "word_of_mouth", "doctor")]:
+    for finding, dimension, a, b in [
+        ("rural_vs_urban_gap", "location_type", "rural", "urban"),
+        ("word_of_mouth_vs_doctor_gap", "referral_source", "word_of_mouth", "doctor"),
+    ]:
         gap = (drivers.loc[(dimension, a), "churn_rate"] - drivers.loc[(dimension, b), "churn_rate"]) * 100
         assert abs(findings.loc[finding, "gap_points"] - gap) < 1e-9, finding

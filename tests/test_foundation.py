@@ -9,8 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pytest
-
 from conftest import copy_project, query, run_dbt, write_raw_tables
 
 VALID_NPI = "1234567893"
@@ -65,8 +63,13 @@ def minimal_raw_tables() -> dict[str, pd.DataFrame]:
             }
         ),
         "providers": pd.DataFrame(
-            {"provider_id": [VALID_NPI], "provider_name": ["Provider 1 Clinic"], "specialty": ["cardiology"],
-             "state": ["MA"], "city": ["Boston"]}
+            {
+                "provider_id": [VALID_NPI],
+                "provider_name": ["Provider 1 Clinic"],
+                "specialty": ["cardiology"],
+                "state": ["MA"],
+                "city": ["Boston"],
+            }
         ),
         "claims": pd.DataFrame(
             {
@@ -109,8 +112,11 @@ def test_minimal_csv_build_types_normalises_and_resolves_as_of(tmp_path: Path) -
     tables = minimal_raw_tables()
     tables["patients"]["extra_column"] = "ignored"  # extra columns are allowed
     write_raw_tables(raw, tables)
-    run_dbt(["build", "--select", "+audit_reconciliation", "+int_patients_accepted", "--indirect-selection", "cautious"],
-            raw, db)
+    run_dbt(
+        ["build", "--select", "+audit_reconciliation", "+int_patients_accepted", "--indirect-selection", "cautious"],
+        raw,
+        db,
+    )
 
     as_of = query(db, "select as_of_date, as_of_source from intermediate.int_as_of_date_resolved")
     assert str(as_of.as_of_date[0])[:10] == "2025-06-30"  # the latest event date
@@ -135,13 +141,21 @@ def test_minimal_csv_build_types_normalises_and_resolves_as_of(tmp_path: Path) -
 def test_configured_as_of_wins_and_marks_later_rows(tmp_path: Path) -> None:
     raw = write_raw_tables(tmp_path / "raw", minimal_raw_tables())
     db = tmp_path / "wh.duckdb"
-    run_dbt(["build", "--select", "+audit_quarantine", "--indirect-selection", "cautious"], raw, db,
-            as_of="2025-04-01", dbt_vars={"quarantine_error_share": 1})
+    run_dbt(
+        ["build", "--select", "+audit_quarantine", "--indirect-selection", "cautious"],
+        raw,
+        db,
+        as_of="2025-04-01",
+        dbt_vars={"quarantine_error_share": 1},
+    )
     as_of = query(db, "select as_of_date, as_of_source from intermediate.int_as_of_date_resolved")
     assert str(as_of.as_of_date[0])[:10] == "2025-04-01"
     assert as_of.as_of_source[0] == "CAREPULSE_AS_OF"
     late = query(db, "select source_table, record_key from audit.audit_quarantine where rule = 'after_as_of'")
-    assert sorted(zip(late.source_table, late.record_key)) == [("claims", "K1"), ("engagement_events", "E2")]
+    assert sorted(zip(late.source_table, late.record_key, strict=False)) == [
+        ("claims", "K1"),
+        ("engagement_events", "E2"),
+    ]
 
 
 def _dirty_rows(small_raw: Path) -> pd.DataFrame:
@@ -155,8 +169,8 @@ def test_every_injected_bad_row_is_quarantined_with_its_rule(small_raw: Path, sm
     found = query(small_warehouse, "select source_table, record_key, rule from audit.audit_quarantine")
     # Keys compare like enumerations do (a journey key holds the stage as written in the file).
     key = lambda keys: keys.fillna("").str.lower().str.replace(" ", "")  # noqa: E731
-    expected_rows = set(zip(expected.table_name, key(expected.record_key), expected.rule))
-    found_rows = set(zip(found.source_table, key(found.record_key), found.rule))
+    expected_rows = set(zip(expected.table_name, key(expected.record_key), expected.rule, strict=False))
+    found_rows = set(zip(found.source_table, key(found.record_key), found.rule, strict=False))
     missing = expected_rows - found_rows
     assert not missing, f"bad rows not quarantined with the expected rule: {sorted(missing)[:10]}"
     # Nothing clean was quarantined: one quarantined row per injected bad row.
@@ -179,8 +193,13 @@ def test_quarantine_share_gate_fails_the_build_past_the_error_share(
 ) -> None:
     db = tmp_path / small_warehouse.name  # a copy: dbt test writes its artifacts beside the database
     shutil.copy2(small_warehouse, db)
-    result = run_dbt(["test", "--select", "audit_reconciliation"], small_raw, db,
-                     dbt_vars={"quarantine_error_share": 0.001}, check=False)
+    result = run_dbt(
+        ["test", "--select", "audit_reconciliation"],
+        small_raw,
+        db,
+        dbt_vars={"quarantine_error_share": 0.001},
+        check=False,
+    )
     assert result.returncode != 0
     assert "quarantine_share_within" in result.stdout
 
@@ -191,8 +210,11 @@ SCANNED_SCHEMAS = ("staging", "intermediate", "marts", "ml", "audit")
 #: Raw columns holding activity dates: a birth date equal to one of them cannot be told apart
 #: from that date, so it is left out of the scan (the test counts how many are scanned).
 DATE_COLUMNS = {
-    "patients": ["enrolled_at"], "engagement_events": ["event_at"], "outreach_calls": ["called_at"],
-    "care_journey_stages": ["entered_at", "completed_at"], "claims": ["claim_start_date", "claim_end_date"],
+    "patients": ["enrolled_at"],
+    "engagement_events": ["event_at"],
+    "outreach_calls": ["called_at"],
+    "care_journey_stages": ["entered_at", "completed_at"],
+    "claims": ["claim_start_date", "claim_end_date"],
 }
 #: What a token of text is: identifiers (names, emails, phones, dates, ZIP codes) are made of
 #: these characters, JSON and other text around them are not.
@@ -202,8 +224,10 @@ TOKEN = "[A-Za-z0-9@._+-]+"
 def raw_identifiers(raw_dir: Path) -> pd.DataFrame:
     """(kind, value) of every direct identifier in the raw patients file (README, Privacy)."""
     patients = pd.read_parquet(raw_dir / "patients.parquet")
-    frames = [pd.DataFrame({"kind": column, "value": patients[column].dropna().astype(str)})
-              for column in ["first_name", "last_name", "email", "phone"]]
+    frames = [
+        pd.DataFrame({"kind": column, "value": patients[column].dropna().astype(str)})
+        for column in ["first_name", "last_name", "email", "phone"]
+    ]
     activity_dates = set()
     for table, columns in DATE_COLUMNS.items():
         frame = pd.read_parquet(raw_dir / f"{table}.parquet", columns=columns)
@@ -220,8 +244,12 @@ def raw_identifiers(raw_dir: Path) -> pd.DataFrame:
 
 def substring_hits(text: str, identifiers: dict[int, set[str]]) -> list[str]:
     """Identifier values inside text, anywhere (identifiers grouped by length)."""
-    return [text[i : i + n] for n, values in identifiers.items() for i in range(len(text) - n + 1)
-            if text[i : i + n] in values]
+    return [
+        text[i : i + n]
+        for n, values in identifiers.items()
+        for i in range(len(text) - n + 1)
+        if text[i : i + n] in values
+    ]
 
 
 def identifier_tokens(db: Path, identifiers: pd.DataFrame, schemas: tuple[str, ...]) -> dict[str, list[str]]:
@@ -282,7 +310,8 @@ def test_no_identifier_value_reaches_the_warehouse(small_raw: Path, small_wareho
     for value in identifiers.loc[identifiers["kind"] != "zip_code", "value"]:
         by_length.setdefault(len(value), set()).add(value)
     inside = {
-        record: hits for record in records["raw_record"]
+        record: hits
+        for record in records["raw_record"]
         if (hits := substring_hits(record, by_length) + [run for run in re.findall(r"\d+", record) if run in zips])
     }
     assert not inside, f"identifier values inside quarantined raw records: {list(inside.items())[:3]}"

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import query, run_dbt
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-
-from conftest import query, run_dbt
 
 #: Per table: the key column (None: composite), the timestamp or date column a bad value goes
 #: into, the amount column, and the free-text column a valid very long value can go into
@@ -35,11 +34,27 @@ TABLES = {
     "claims": ("claim_id", "claim_start_date", "paid_amount", None),
 }
 GOOD_KINDS = ["good_offset", "good_long_text"]
-BAD_DATES = ["0001-01-01 00:00:00", "1999-12-31 23:59:59", "9999-12-31 23:59:59", "2025-02-30 10:00:00",
-             "2024-01-01T10:00:00+99:00", "2024-01-01 10:00:00 Mars/Olympus", "-infinity"]
+BAD_DATES = [
+    "0001-01-01 00:00:00",
+    "1999-12-31 23:59:59",
+    "9999-12-31 23:59:59",
+    "2025-02-30 10:00:00",
+    "2024-01-01T10:00:00+99:00",
+    "2024-01-01 10:00:00 Mars/Olympus",
+    "-infinity",
+]
 BAD_AMOUNTS = ["1e400", "9" * 30, "1e17", "NaN", "-0.01", "-5e2", "1,000.00", "∞"]  # (-1e-300 rounds to 0.00: valid)
-BAD_KINDS = ["too_many", "too_few", "bad_utf8", "long_key", "bad_date", "bad_amount", "garbage", "duplicate",
-             "open_quote"]
+BAD_KINDS = [
+    "too_many",
+    "too_few",
+    "bad_utf8",
+    "long_key",
+    "bad_date",
+    "bad_amount",
+    "garbage",
+    "duplicate",
+    "open_quote",
+]
 # Any text a CSV cell can hold, quotes, commas and newlines included (the writer quotes it),
 # but for a lone carriage return: DuckDB's strict CSV parser stops at one inside a quoted value
 # (a known limit, named in the report; its error names the file and prints no values).
@@ -172,8 +187,11 @@ def write_fuzzed(raw: Path, base: dict, injections: list[Injection]) -> dict[str
             else:
                 lines.insert(1 + injection.position % len(lines), line)
         (raw / f"{table}.csv").write_bytes(b"".join(lines + last))
-        expected[table] = {"rows_read": len(rows) + good + bad, "rows_accepted": len(rows) + good,
-                           "rows_quarantined": bad}
+        expected[table] = {
+            "rows_read": len(rows) + good + bad,
+            "rows_accepted": len(rows) + good,
+            "rows_quarantined": bad,
+        }
     return expected
 
 
@@ -181,24 +199,33 @@ FUZZ_SEED = int(os.environ.get("CAREPULSE_FUZZ_SEED") or random.SystemRandom().r
 
 
 @seed(FUZZ_SEED)
-@settings(max_examples=3, deadline=None, database=None, print_blob=True,
-          phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=3,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(injections=st.lists(INJECTIONS, min_size=6, max_size=14))
 def test_malformed_rows_never_stop_the_build_and_always_reconcile(base_rows: dict, injections: list[Injection]) -> None:
     print(f"fuzz seed: CAREPULSE_FUZZ_SEED={FUZZ_SEED}")
     with tempfile.TemporaryDirectory(prefix="fuzz_") as work:
         raw, db = Path(work) / "raw", Path(work) / "wh.duckdb"
         expected = write_fuzzed(raw, base_rows, list(injections))
-        result = run_dbt(["build", "--select", "+audit_quarantine", "+audit_reconciliation",
-                          "--indirect-selection", "cautious"],
-                         raw, db, dbt_vars={"quarantine_error_share": 1}, check=False)
+        result = run_dbt(
+            ["build", "--select", "+audit_quarantine", "+audit_reconciliation", "--indirect-selection", "cautious"],
+            raw,
+            db,
+            dbt_vars={"quarantine_error_share": 1},
+            check=False,
+        )
         output = result.stdout + result.stderr
         assert "Traceback" not in output
         assert result.returncode == 0, output[-4000:]
-        found = query(db, "select source_table, rows_read, rows_accepted, rows_quarantined "
-                          "from audit.audit_reconciliation").set_index("source_table")
+        found = query(
+            db, "select source_table, rows_read, rows_accepted, rows_quarantined from audit.audit_reconciliation"
+        ).set_index("source_table")
         for table, counts in expected.items():
             assert found.loc[table].to_dict() == counts, (table, injections)
         rules = query(db, "select rule, count(*) as n from audit.audit_quarantine group by rule")

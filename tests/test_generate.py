@@ -25,20 +25,49 @@ from carepulse.generate.dirty import RULES
 END = date(2025, 12, 31)
 TABLES = ("patients", "engagement_events", "care_journey_stages", "outreach_calls", "providers", "claims")
 CONTRACT = {
-    "patients": ["patient_id", "first_name", "last_name", "email", "phone", "birth_date", "sex", "zip_code",
-                 "location_type", "primary_condition", "referral_source", "plan_type", "enrolled_at"],
+    "patients": [
+        "patient_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birth_date",
+        "sex",
+        "zip_code",
+        "location_type",
+        "primary_condition",
+        "referral_source",
+        "plan_type",
+        "enrolled_at",
+    ],
     "engagement_events": ["event_id", "patient_id", "event_at", "event_type", "revenue_usd"],
     "care_journey_stages": ["patient_id", "stage", "entered_at", "completed_at"],
     "outreach_calls": ["call_id", "patient_id", "called_at", "channel", "program", "outcome"],
     "providers": ["provider_id", "provider_name", "specialty", "state", "city"],
-    "claims": ["claim_id", "patient_id", "provider_id", "claim_start_date", "claim_end_date", "paid_amount",
-               "deductible_amount", "diagnosis_code", "procedure_code"],
+    "claims": [
+        "claim_id",
+        "patient_id",
+        "provider_id",
+        "claim_start_date",
+        "claim_end_date",
+        "paid_amount",
+        "deductible_amount",
+        "diagnosis_code",
+        "procedure_code",
+    ],
 }
 DOMAINS = {
     "sex": ("f", "m", "u"),
     "location_type": ("urban", "suburban", "rural"),
     "referral_source": ("doctor", "word_of_mouth", "online", "insurer", "other"),
-    "event_type": ("login", "telemedicine_visit", "medication_refill", "health_tracking", "education_content", "message"),
+    "event_type": (
+        "login",
+        "telemedicine_visit",
+        "medication_refill",
+        "health_tracking",
+        "education_content",
+        "message",
+    ),
     "stage": ("screening", "diagnosis", "treatment", "follow_up"),
     "channel": ("phone", "sms", "email"),
     "outcome": ("engaged", "declined", "no_answer", "voicemail", "wrong_number"),
@@ -212,16 +241,33 @@ def test_clean_data_is_consistent(clean: GenerateResult) -> None:
         assert one(f"select count(*) from {table} where patient_id not in (select patient_id from patients)") == 0
     assert one("select count(*) from claims where provider_id not in (select provider_id from providers)") == 0
     # events and calls happen after enrollment and inside the history window
-    assert one("""select count(*) from engagement_events e join patients p using (patient_id)
-                  where e.event_at < p.enrolled_at or e.event_at >= date '2026-01-01'""") == 0
-    assert one("""select count(*) from outreach_calls c join patients p using (patient_id)
-                  where c.called_at < p.enrolled_at or c.called_at >= date '2026-01-01'""") == 0
+    assert (
+        one("""select count(*) from engagement_events e join patients p using (patient_id)
+                  where e.event_at < p.enrolled_at or e.event_at >= date '2026-01-01'""")
+        == 0
+    )
+    assert (
+        one("""select count(*) from outreach_calls c join patients p using (patient_id)
+                  where c.called_at < p.enrolled_at or c.called_at >= date '2026-01-01'""")
+        == 0
+    )
     assert one("select min(enrolled_at) >= date '2024-01-01' from patients")
-    assert one("select count(*) from patients where birth_date >= cast(enrolled_at as date) or birth_date < date '1900-01-01'") == 0
+    assert (
+        one(
+            "select count(*) from patients where birth_date >= cast(enrolled_at as date) or birth_date < date '1900-01-01'"
+        )
+        == 0
+    )
     # enumerations are within the contract
-    for table, column in (("patients", "sex"), ("patients", "location_type"), ("patients", "referral_source"),
-                          ("engagement_events", "event_type"), ("care_journey_stages", "stage"),
-                          ("outreach_calls", "channel"), ("outreach_calls", "outcome")):
+    for table, column in (
+        ("patients", "sex"),
+        ("patients", "location_type"),
+        ("patients", "referral_source"),
+        ("engagement_events", "event_type"),
+        ("care_journey_stages", "stage"),
+        ("outreach_calls", "channel"),
+        ("outreach_calls", "outcome"),
+    ):
         values = {v for (v,) in con.execute(f"select distinct {column} from {table}").fetchall()}
         assert values <= set(DOMAINS[column]) | {v.upper() for v in DOMAINS[column]}, (table, column, values)
         assert values == set(DOMAINS[column]) if column != "sex" else values <= set("FMU")
@@ -230,14 +276,25 @@ def test_clean_data_is_consistent(clean: GenerateResult) -> None:
     assert one("""select bool_and(revenue_usd > 0) from engagement_events
                   where event_type in ('telemedicine_visit', 'medication_refill')""")
     assert one("select sum(revenue_usd) from engagement_events where event_type = 'login'") == 0
-    assert one("select count(*) from claims where paid_amount < 0 or deductible_amount < 0 or claim_end_date < claim_start_date") == 0
-    assert one("select count(*) from claims where claim_end_date > date '2025-12-31' or claim_start_date < date '2024-01-01'") == 0
+    assert (
+        one(
+            "select count(*) from claims where paid_amount < 0 or deductible_amount < 0 or claim_end_date < claim_start_date"
+        )
+        == 0
+    )
+    assert (
+        one(
+            "select count(*) from claims where claim_end_date > date '2025-12-31' or claim_start_date < date '2024-01-01'"
+        )
+        == 0
+    )
     assert one(f"select count(*) from claims where not regexp_matches(diagnosis_code, '{ICD10}')") == 0
     assert 150 < one("select avg(paid_amount) from claims") < 300
     assert 0 < one("select count(*) from claims where procedure_code is null") < one("select count(*) / 5 from claims")
     # journeys: in order, no stage without the previous one completed before it
     assert one("select count(*) from care_journey_stages where completed_at < entered_at") == 0
-    assert one("""
+    assert (
+        one("""
         with s as (
             select *, case stage when 'screening' then 1 when 'diagnosis' then 2 when 'treatment' then 3 else 4 end as k
             from care_journey_stages
@@ -245,7 +302,9 @@ def test_clean_data_is_consistent(clean: GenerateResult) -> None:
         select count(*) from s as later
         left join s as earlier on earlier.patient_id = later.patient_id and earlier.k = later.k - 1
         where later.k > 1 and (earlier.completed_at is null or earlier.completed_at > later.entered_at)
-    """) == 0
+    """)
+        == 0
+    )
     funnel = [one(f"select count(*) from care_journey_stages where stage = '{s}'") for s in DOMAINS["stage"]]
     assert funnel == sorted(funnel, reverse=True) and funnel[-1] > 0
     assert 0.6 < funnel[0] / 2000 < 0.75  # ~70% enter screening
@@ -272,12 +331,12 @@ def churn_by_definition(out: Path) -> pd.DataFrame:
         return con.execute(f"""
             with last_event as (
                 select patient_id, max(cast(event_at as date)) as last_day
-                from {reader(raw_path(out, 'engagement_events'))} group by patient_id
+                from {reader(raw_path(out, "engagement_events"))} group by patient_id
             )
             select p.patient_id, p.primary_condition, p.location_type, p.referral_source,
                    cast(p.enrolled_at as date) as enrolled_day,
                    coalesce(date '{END}' - last_day, date '{END}' - cast(p.enrolled_at as date)) > 90 as churned
-            from {reader(raw_path(out, 'patients'))} as p left join last_event using (patient_id)
+            from {reader(raw_path(out, "patients"))} as p left join last_event using (patient_id)
         """).fetchdf()
 
 
@@ -315,8 +374,8 @@ def test_churn_truth_agrees_with_the_events(clean: GenerateResult) -> None:
 
 def test_churn_contrasts_at_a_larger_sample(tmp_path: Path) -> None:
     """Rural vs urban and word_of_mouth vs doctor in the study's direction (expected churn)."""
-    from carepulse.generate.calibrate import expected_churn
     from carepulse.generate.calendar import Window
+    from carepulse.generate.calibrate import expected_churn
     from carepulse.generate.patients import sample_patients
 
     window = Window(END)
@@ -336,7 +395,9 @@ def test_oracle_is_calibrated_against_realised_outcomes(clean: GenerateResult) -
     day = events["event_at"].dt.normalize()
     before = events[day <= pd.Timestamp(cutoff)].groupby("patient_id")["event_at"].max()
     active = before[(pd.Timestamp(cutoff) - before.dt.normalize()).dt.days <= 90].index
-    in_horizon = set(events.loc[(day > pd.Timestamp(cutoff)) & (day <= pd.Timestamp(cutoff + timedelta(days=90))), "patient_id"])
+    in_horizon = set(
+        events.loc[(day > pd.Timestamp(cutoff)) & (day <= pd.Timestamp(cutoff + timedelta(days=90))), "patient_id"]
+    )
     label = pd.Series([pid not in in_horizon for pid in active], index=active, dtype=float)
     latent = oracle_churn_probability(truth, cutoff)
     bayes = oracle_churn_probability(truth, cutoff, last_event_at=before)
@@ -388,7 +449,9 @@ def violations(out: Path, truth_dir: Path) -> dict[str, pd.DataFrame]:
     con = duckdb.connect()
     for table in TABLES:
         con.execute(f"create view raw_{table} as select * from {reader(raw_path(out, table))}")
-    con.execute(f"create view clean_patients as select patient_id from read_parquet('{truth_dir}/patient_truth.parquet')")
+    con.execute(
+        f"create view clean_patients as select patient_id from read_parquet('{truth_dir}/patient_truth.parquet')"
+    )
     ts = lambda c: f"try_cast({c} as timestamp)"  # noqa: E731
     dt = lambda c: f"try_cast({c} as date)"  # noqa: E731
     num = lambda c: f"try_cast({c} as double)"  # noqa: E731
@@ -398,61 +461,88 @@ def violations(out: Path, truth_dir: Path) -> dict[str, pd.DataFrame]:
     npi_ok = "regexp_matches(provider_id, '^[0-9]{10}$')"
     valid_providers = "(select provider_id from raw_providers where provider_id is not null)"
     checks = {
-        "patients": ("patient_id", {
-            "missing_key": empty("patient_id"),
-            "unparseable_value": f"{bad_parse('birth_date', dt)} or {bad_parse('enrolled_at', ts)}",
-            "unknown_value": f"{unknown('sex')} or {unknown('location_type')} or {unknown('referral_source')}",
-            "impossible_date": f"{dt('birth_date')} < date '1900-01-01' or {dt('birth_date')} > cast({ts('enrolled_at')} as date)",
-            "after_as_of": f"cast({ts('enrolled_at')} as date) > date '{END}'",
-        }),
-        "engagement_events": ("event_id", {
-            "missing_key": empty("event_id"),
-            "unparseable_value": f"{bad_parse('event_at', ts)} or {bad_parse('revenue_usd', num)}",
-            "unknown_value": unknown("event_type"),
-            "impossible_date": f"{ts('event_at')} < date '2000-01-01'",
-            "after_as_of": f"cast({ts('event_at')} as date) > date '{END}'",
-            "negative_amount": f"{num('revenue_usd')} < 0",
-            "orphan_reference": "patient_id not in (select patient_id from clean_patients)",
-        }),
-        "care_journey_stages": ("patient_id || '|' || stage", {
-            "unparseable_value": f"{bad_parse('entered_at', ts)} or {bad_parse('completed_at', ts)}",
-            "unknown_value": unknown("stage"),
-            "impossible_date": f"{ts('entered_at')} < date '2000-01-01'",
-            "end_before_start": f"{ts('completed_at')} < {ts('entered_at')}",
-            "after_as_of": f"cast(coalesce({ts('completed_at')}, {ts('entered_at')}) as date) > date '{END}'",
-            "orphan_reference": "patient_id not in (select patient_id from clean_patients)",
-        }),
-        "outreach_calls": ("call_id", {
-            "missing_key": empty("call_id"),
-            "unparseable_value": bad_parse("called_at", ts),
-            "unknown_value": f"{unknown('channel')} or {unknown('outcome')}",
-            "impossible_date": f"{ts('called_at')} < date '2000-01-01'",
-            "after_as_of": f"cast({ts('called_at')} as date) > date '{END}'",
-            "orphan_reference": "patient_id not in (select patient_id from clean_patients)",
-        }),
-        "providers": ("provider_id", {
-            "missing_key": empty("provider_id"),
-            "invalid_npi": f"not {empty('provider_id')} and (not {npi_ok} or not is_valid_npi(provider_id))",
-        }),
-        "claims": ("claim_id", {
-            "missing_key": empty("claim_id"),
-            "unparseable_value": " or ".join(bad_parse(c, f) for c, f in (
-                ("claim_start_date", dt), ("claim_end_date", dt), ("paid_amount", num), ("deductible_amount", num))),
-            "impossible_date": f"{dt('claim_start_date')} < date '2000-01-01'",
-            "end_before_start": f"{dt('claim_end_date')} < {dt('claim_start_date')}",
-            "after_as_of": f"{dt('claim_end_date')} > date '{END}'",
-            "negative_amount": f"{num('paid_amount')} < 0 or {num('deductible_amount')} < 0",
-            "orphan_reference": f"patient_id not in (select patient_id from clean_patients) or provider_id not in {valid_providers}",
-            "malformed_code": f"not regexp_matches(coalesce(diagnosis_code, ''), '{ICD10}')",
-        }),
+        "patients": (
+            "patient_id",
+            {
+                "missing_key": empty("patient_id"),
+                "unparseable_value": f"{bad_parse('birth_date', dt)} or {bad_parse('enrolled_at', ts)}",
+                "unknown_value": f"{unknown('sex')} or {unknown('location_type')} or {unknown('referral_source')}",
+                "impossible_date": f"{dt('birth_date')} < date '1900-01-01' or {dt('birth_date')} > cast({ts('enrolled_at')} as date)",
+                "after_as_of": f"cast({ts('enrolled_at')} as date) > date '{END}'",
+            },
+        ),
+        "engagement_events": (
+            "event_id",
+            {
+                "missing_key": empty("event_id"),
+                "unparseable_value": f"{bad_parse('event_at', ts)} or {bad_parse('revenue_usd', num)}",
+                "unknown_value": unknown("event_type"),
+                "impossible_date": f"{ts('event_at')} < date '2000-01-01'",
+                "after_as_of": f"cast({ts('event_at')} as date) > date '{END}'",
+                "negative_amount": f"{num('revenue_usd')} < 0",
+                "orphan_reference": "patient_id not in (select patient_id from clean_patients)",
+            },
+        ),
+        "care_journey_stages": (
+            "patient_id || '|' || stage",
+            {
+                "unparseable_value": f"{bad_parse('entered_at', ts)} or {bad_parse('completed_at', ts)}",
+                "unknown_value": unknown("stage"),
+                "impossible_date": f"{ts('entered_at')} < date '2000-01-01'",
+                "end_before_start": f"{ts('completed_at')} < {ts('entered_at')}",
+                "after_as_of": f"cast(coalesce({ts('completed_at')}, {ts('entered_at')}) as date) > date '{END}'",
+                "orphan_reference": "patient_id not in (select patient_id from clean_patients)",
+            },
+        ),
+        "outreach_calls": (
+            "call_id",
+            {
+                "missing_key": empty("call_id"),
+                "unparseable_value": bad_parse("called_at", ts),
+                "unknown_value": f"{unknown('channel')} or {unknown('outcome')}",
+                "impossible_date": f"{ts('called_at')} < date '2000-01-01'",
+                "after_as_of": f"cast({ts('called_at')} as date) > date '{END}'",
+                "orphan_reference": "patient_id not in (select patient_id from clean_patients)",
+            },
+        ),
+        "providers": (
+            "provider_id",
+            {
+                "missing_key": empty("provider_id"),
+                "invalid_npi": f"not {empty('provider_id')} and (not {npi_ok} or not is_valid_npi(provider_id))",
+            },
+        ),
+        "claims": (
+            "claim_id",
+            {
+                "missing_key": empty("claim_id"),
+                "unparseable_value": " or ".join(
+                    bad_parse(c, f)
+                    for c, f in (
+                        ("claim_start_date", dt),
+                        ("claim_end_date", dt),
+                        ("paid_amount", num),
+                        ("deductible_amount", num),
+                    )
+                ),
+                "impossible_date": f"{dt('claim_start_date')} < date '2000-01-01'",
+                "end_before_start": f"{dt('claim_end_date')} < {dt('claim_start_date')}",
+                "after_as_of": f"{dt('claim_end_date')} > date '{END}'",
+                "negative_amount": f"{num('paid_amount')} < 0 or {num('deductible_amount')} < 0",
+                "orphan_reference": f"patient_id not in (select patient_id from clean_patients) or provider_id not in {valid_providers}",
+                "malformed_code": f"not regexp_matches(coalesce(diagnosis_code, ''), '{ICD10}')",
+            },
+        ),
     }
     con.create_function("is_valid_npi", lambda s: is_valid_npi(s), ["VARCHAR"], "BOOLEAN")
     out_frames = {}
     for table, (key, rules) in checks.items():
-        flags = ", ".join(f"coalesce({cond}, false) as \"{rule}\"" for rule, cond in rules.items())
+        flags = ", ".join(f'coalesce({cond}, false) as "{rule}"' for rule, cond in rules.items())
         frame = con.execute(f"select cast({key} as varchar) as record_key, {flags} from raw_{table}").fetchdf()
         names = list(rules)
-        frame["rules"] = [tuple(r for r, f in zip(names, flags) if f) for flags in frame[names].to_numpy()]
+        frame["rules"] = [
+            tuple(r for r, f in zip(names, flags, strict=False) if f) for flags in frame[names].to_numpy()
+        ]
         out_frames[table] = frame[["record_key", "rules"]]
     return out_frames
 
@@ -470,7 +560,10 @@ def check_dirty_result(result: GenerateResult, clean_result: GenerateResult | No
         assert max(counts.values()) - min(counts.values()) <= 1, (table, counts)
         clean_rows = result.row_counts[table] - len(mine)
         rate = result.realised["dirty_rate"]
-        assert len(mine) == max(len(rules), round(rate * clean_rows)) or abs(len(mine) - rate * clean_rows) <= 1 + 0.02 * rate * clean_rows
+        assert (
+            len(mine) == max(len(rules), round(rate * clean_rows))
+            or abs(len(mine) - rate * clean_rows) <= 1 + 0.02 * rate * clean_rows
+        )
         frame = found[table]
         assert len(frame) == result.row_counts[table]
         # duplicates: keys seen twice are exactly the duplicate_key records, and rows are identical copies
@@ -483,10 +576,10 @@ def check_dirty_result(result: GenerateResult, clean_result: GenerateResult | No
             sub = raw[frame["record_key"].isin(duplicated).to_numpy()].astype(str)
             assert len(sub.drop_duplicates()) == len(duplicated), f"{table}: duplicates are not exact copies"
         # rows with a key: exactly the recorded rule (or none for clean rows)
-        expected = dict(zip(mine["record_key"], mine["rule"]))
+        expected = dict(zip(mine["record_key"], mine["rule"], strict=False))
         keyed = frame[frame["record_key"].notna() & ~frame["record_key"].isin(duplicated)]
         keyed = keyed[keyed["record_key"].str.strip() != ""] if table != "care_journey_stages" else keyed
-        for key, got in zip(keyed["record_key"], keyed["rules"]):
+        for key, got in zip(keyed["record_key"], keyed["rules"], strict=False):
             want = (expected[key],) if key in expected else ()
             assert got == want, (table, key, got, want)
         assert all(r == () for r in frame.loc[frame["record_key"].isin(duplicated), "rules"]), table

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import PROJECT_DIR, query, run_dbt
 
 WILSON_Z = 1.959964
@@ -29,9 +28,12 @@ def wilson(successes: int, trials: int, z: float = WILSON_Z) -> tuple[float, flo
 
 def show_inline(sql: str, tmp_path: Path) -> list[dict]:
     """Compile and run one inline query with the project's macros (`dbt show`, which runs no hooks)."""
-    result = run_dbt(["--quiet", "show", "--inline", sql, "--output", "json", "--limit", "-1"],
-                     tmp_path / "no_raw_needed", tmp_path / "show.duckdb")
-    return json.loads(result.stdout[result.stdout.index("{"):])["show"]
+    result = run_dbt(
+        ["--quiet", "show", "--inline", sql, "--output", "json", "--limit", "-1"],
+        tmp_path / "no_raw_needed",
+        tmp_path / "show.duckdb",
+    )
+    return json.loads(result.stdout[result.stdout.index("{") :])["show"]
 
 
 def test_wilson_interval_holds_the_rate_exactly_at_the_edges(tmp_path: Path) -> None:
@@ -96,8 +98,10 @@ def csv_bytes(header: str, lines: list[bytes | str]) -> bytes:
     return b"".join(out)
 
 
-PATIENT_HEADER = ("patient_id,first_name,last_name,email,phone,birth_date,sex,zip_code,location_type,"
-                  "primary_condition,referral_source,plan_type,enrolled_at")
+PATIENT_HEADER = (
+    "patient_id,first_name,last_name,email,phone,birth_date,sex,zip_code,location_type,"
+    "primary_condition,referral_source,plan_type,enrolled_at"
+)
 
 
 def patient_line(pid: str, enrolled: str = "2024-01-05 09:00:00", zip_code: str = "02139") -> str:
@@ -106,46 +110,66 @@ def patient_line(pid: str, enrolled: str = "2024-01-05 09:00:00", zip_code: str 
 
 def hostile_raw_files() -> dict[str, bytes]:
     """Raw CSVs holding one case per line; the comment on each line says what it should become."""
-    patients = csv_bytes(PATIENT_HEADER, [
-        patient_line("P1"),                                                        # accepted
-        patient_line("P2", enrolled="2024-01-05T10:00:00+05:00"),                  # accepted, 05:00 UTC
-        patient_line("P3", enrolled="2024-01-05T10:00:00Z"),                       # accepted, 10:00 UTC
-        # line 5: too many fields -> malformed_row
-        "P4,Zelda,Quintessa,zelda@leak.invalid,555-0199-4242,1966-06-16,F,54321,urban,copd,doctor,x,2024-01-05,EXTRA",
-        # line 6: too few fields -> malformed_row
-        "P5,Zelda,Quintessa,zelda@leak.invalid",
-        # line 7: a byte that is not UTF-8 -> malformed_row, and nothing of it printed anywhere
-        "P6,Yorick,Qu\xefntessa,zelda@leak.invalid,555-0199-4242,1944-04-04,M,54321,rural,copd,doctor,x,2024-01-05".encode("latin-1") + b"\n",
-        patient_line("P7", zip_code="1234"),                                       # malformed_code (ZIP)
-        patient_line(LONG_ID),                                                     # key_too_long
-        patient_line("P9", zip_code=""),                                           # accepted, zip3 null
-        patient_line("P10", enrolled="2024-01-05T10:00:00+99:00"),                 # unparseable_value
-    ])
-    events = csv_bytes("event_id,patient_id,event_at,event_type,revenue_usd", [
-        # line 2 (the first data line): too many fields, must not fool the header check
-        "E0,P1,2025-03-01 10:00:00,login,0,EXTRA,MORE",
-        "E1,P1,2025-03-01T10:00:00+05:00,login,0",                                 # accepted, 05:00 UTC
-        "E2,P1,2025-03-01T23:30:00-02:00,login,0",                                 # accepted, next day 01:30 UTC
-        "E3,P2,2025-06-30 08:00:00,telemedicine_visit,55.50",                      # accepted
-        f"{LONG_ID},P1,2025-03-01 10:00:00,login,0",                               # key_too_long
-    ])
+    patients = csv_bytes(
+        PATIENT_HEADER,
+        [
+            patient_line("P1"),  # accepted
+            patient_line("P2", enrolled="2024-01-05T10:00:00+05:00"),  # accepted, 05:00 UTC
+            patient_line("P3", enrolled="2024-01-05T10:00:00Z"),  # accepted, 10:00 UTC
+            # line 5: too many fields -> malformed_row
+            "P4,Zelda,Quintessa,zelda@leak.invalid,555-0199-4242,1966-06-16,F,54321,urban,copd,doctor,x,2024-01-05,EXTRA",
+            # line 6: too few fields -> malformed_row
+            "P5,Zelda,Quintessa,zelda@leak.invalid",
+            # line 7: a byte that is not UTF-8 -> malformed_row, and nothing of it printed anywhere
+            "P6,Yorick,Qu\xefntessa,zelda@leak.invalid,555-0199-4242,1944-04-04,M,54321,rural,copd,doctor,x,2024-01-05".encode(
+                "latin-1"
+            )
+            + b"\n",
+            patient_line("P7", zip_code="1234"),  # malformed_code (ZIP)
+            patient_line(LONG_ID),  # key_too_long
+            patient_line("P9", zip_code=""),  # accepted, zip3 null
+            patient_line("P10", enrolled="2024-01-05T10:00:00+99:00"),  # unparseable_value
+        ],
+    )
+    events = csv_bytes(
+        "event_id,patient_id,event_at,event_type,revenue_usd",
+        [
+            # line 2 (the first data line): too many fields, must not fool the header check
+            "E0,P1,2025-03-01 10:00:00,login,0,EXTRA,MORE",
+            "E1,P1,2025-03-01T10:00:00+05:00,login,0",  # accepted, 05:00 UTC
+            "E2,P1,2025-03-01T23:30:00-02:00,login,0",  # accepted, next day 01:30 UTC
+            "E3,P2,2025-06-30 08:00:00,telemedicine_visit,55.50",  # accepted
+            f"{LONG_ID},P1,2025-03-01 10:00:00,login,0",  # key_too_long
+        ],
+    )
     stages = csv_bytes("patient_id,stage,entered_at,completed_at", ["P1,screening,2024-02-01 00:00:00,"])
-    calls = csv_bytes("call_id,patient_id,called_at,channel,program,outcome", [])   # header only: warn
-    providers = csv_bytes("provider_id,provider_name,specialty,state,city", [
-        f"{NPI_OK},Clinic A,cardiology,MA,Boston",                                 # accepted
-        f"{NPI_BAD_STATE},Clinic B,cardiology,<img src=x>,Boston",                  # malformed_code (state)
-    ])
+    calls = csv_bytes("call_id,patient_id,called_at,channel,program,outcome", [])  # header only: warn
+    providers = csv_bytes(
+        "provider_id,provider_name,specialty,state,city",
+        [
+            f"{NPI_OK},Clinic A,cardiology,MA,Boston",  # accepted
+            f"{NPI_BAD_STATE},Clinic B,cardiology,<img src=x>,Boston",  # malformed_code (state)
+        ],
+    )
     claims = csv_bytes(
         "claim_id,patient_id,provider_id,claim_start_date,claim_end_date,paid_amount,deductible_amount,"
         "diagnosis_code,procedure_code",
-        [f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,",
-         # a date with an offset: DuckDB's date cast dropped it -> unparseable_value
-         f"K3,P1,{NPI_OK},2025-05-01T23:00:00-05:00,2025-05-02,120.00,10.00,E11.9,",
-         # line 4: a quote that never closes -> malformed_row (DuckDB's sniffer used to give up on the file)
-         f'K2,"P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,'],
+        [
+            f"K1,P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,",
+            # a date with an offset: DuckDB's date cast dropped it -> unparseable_value
+            f"K3,P1,{NPI_OK},2025-05-01T23:00:00-05:00,2025-05-02,120.00,10.00,E11.9,",
+            # line 4: a quote that never closes -> malformed_row (DuckDB's sniffer used to give up on the file)
+            f'K2,"P1,{NPI_OK},2025-05-01,2025-05-02,120.00,10.00,E11.9,',
+        ],
     )
-    return {"patients": patients, "engagement_events": events, "care_journey_stages": stages,
-            "outreach_calls": calls, "providers": providers, "claims": claims}
+    return {
+        "patients": patients,
+        "engagement_events": events,
+        "care_journey_stages": stages,
+        "outreach_calls": calls,
+        "providers": providers,
+        "claims": claims,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -157,11 +181,24 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (raw / f"{table}.csv").write_bytes(content)
     db = base / "wh" / "wh.duckdb"
     db.parent.mkdir()
-    selection = ["--select", "+audit_quarantine", "+audit_reconciliation", "+int_patients_accepted",
-                 "+int_engagement_events_accepted", "+int_providers_accepted", "--indirect-selection", "cautious"]
+    selection = [
+        "--select",
+        "+audit_quarantine",
+        "+audit_reconciliation",
+        "+int_patients_accepted",
+        "+int_engagement_events_accepted",
+        "+int_providers_accepted",
+        "--indirect-selection",
+        "cautious",
+    ]
     result = run_dbt(["build", *selection], raw, db, dbt_vars={"quarantine_error_share": 1}, check=False)
-    return {"base": base, "raw": raw, "db": db, "result": result,
-            "log": (db.parent / "logs" / "dbt.log").read_text(errors="replace")}
+    return {
+        "base": base,
+        "raw": raw,
+        "db": db,
+        "result": result,
+        "log": (db.parent / "logs" / "dbt.log").read_text(errors="replace"),
+    }
 
 
 def built(hostile_build: dict) -> Path:
@@ -173,17 +210,21 @@ def built(hostile_build: dict) -> Path:
 def test_quotes_in_raw_dir_build_and_run_no_injected_sql(hostile_build: dict) -> None:
     """Defect 3: the raw folder's name is pasted into SQL no more: the build works and the COPY never runs."""
     built(hostile_build)
-    strays = [path for root in (PROJECT_DIR, hostile_build["base"], hostile_build["raw"])
-              for path in root.glob("f.csv")]
+    strays = [
+        path for root in (PROJECT_DIR, hostile_build["base"], hostile_build["raw"]) for path in root.glob("f.csv")
+    ]
     assert not strays, f"the injected COPY ran: {strays}"
 
 
-
-@pytest.mark.xfail(strict=True, reason=(
-    "dbt-duckdb 1.11.1 pastes the catalog name (the DuckDB file name up to its first dot) into string "
-    "literals in its own macros (duckdb__list_schemas, duckdb__check_schema_exists, ...): a quote in the "
-    "file name is a parser error before any project SQL runs. Needs a fix on the Python side (build under "
-    "a private file with a safe name, or refuse the name up front) or upstream."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "dbt-duckdb 1.11.1 pastes the catalog name (the DuckDB file name up to its first dot) into string "
+        "literals in its own macros (duckdb__list_schemas, duckdb__check_schema_exists, ...): a quote in the "
+        "file name is a parser error before any project SQL runs. Needs a fix on the Python side (build under "
+        "a private file with a safe name, or refuse the name up front) or upstream."
+    ),
+)
 def test_quote_in_db_file_name_builds(tmp_path: Path) -> None:
     """Defect 3, second half: kept as a strict xfail so the day it passes, the marker must go."""
     raw = tmp_path / "raw"
@@ -202,13 +243,20 @@ def quarantined(db: Path, table: str) -> list[tuple[str | None, str, dict]]:
 def test_malformed_lines_are_quarantined_with_file_and_line_and_the_rest_loads(hostile_build: dict) -> None:
     """Defect 4: too many / too few fields and a non-UTF-8 byte quarantine their line only."""
     db = built(hostile_build)
-    malformed = sorted((record["file"], record["line"], record["problem"])
-                       for _, rule, record in quarantined(db, "patients") if rule == "malformed_row")
-    assert [(file, line) for file, line, _ in malformed] == [("patients.csv", 5), ("patients.csv", 6),
-                                                              ("patients.csv", 7)]
+    malformed = sorted(
+        (record["file"], record["line"], record["problem"])
+        for _, rule, record in quarantined(db, "patients")
+        if rule == "malformed_row"
+    )
+    assert [(file, line) for file, line, _ in malformed] == [
+        ("patients.csv", 5),
+        ("patients.csv", 6),
+        ("patients.csv", 7),
+    ]
     assert all(problem for _, _, problem in malformed)
-    events = [(record["line"], rule) for _, rule, record in quarantined(db, "engagement_events")
-              if rule == "malformed_row"]
+    events = [
+        (record["line"], rule) for _, rule, record in quarantined(db, "engagement_events") if rule == "malformed_row"
+    ]
     assert events == [(2, "malformed_row")]  # the first data line, which used to be taken for the header
     claims = [(record.get("line"), rule) for _, rule, record in quarantined(db, "claims")]
     assert sorted(claims, key=str) == sorted([(4, "malformed_row"), (None, "unparseable_value")], key=str)
@@ -234,13 +282,26 @@ def test_identifier_values_of_malformed_lines_are_printed_nowhere(hostile_build:
 def test_timestamps_with_offsets_are_converted_to_utc(hostile_build: dict) -> None:
     """Defect 5: '+05:00' was dropped (10:00 kept); now 05:00 UTC; an impossible offset is unparseable."""
     db = built(hostile_build)
-    enrolled = query(db, "select patient_id, strftime(enrolled_at, '%Y-%m-%d %H:%M') as t "
-                         "from intermediate.int_patients_accepted").set_index("patient_id").t
+    enrolled = (
+        query(
+            db,
+            "select patient_id, strftime(enrolled_at, '%Y-%m-%d %H:%M') as t from intermediate.int_patients_accepted",
+        )
+        .set_index("patient_id")
+        .t
+    )
     assert enrolled["P1"] == "2024-01-05 09:00"  # no offset: taken as UTC
     assert enrolled["P2"] == "2024-01-05 05:00"  # +05:00
     assert enrolled["P3"] == "2024-01-05 10:00"  # Z
-    events = query(db, "select event_id, strftime(event_at, '%Y-%m-%d %H:%M') as t "
-                       "from intermediate.int_engagement_events_accepted").set_index("event_id").t
+    events = (
+        query(
+            db,
+            "select event_id, strftime(event_at, '%Y-%m-%d %H:%M') as t "
+            "from intermediate.int_engagement_events_accepted",
+        )
+        .set_index("event_id")
+        .t
+    )
     assert events["E1"] == "2025-03-01 05:00"
     assert events["E2"] == "2025-03-02 01:30"  # -02:00 crosses midnight
     rules = {key: rule for key, rule, _ in quarantined(db, "patients")}
@@ -256,7 +317,9 @@ def test_documented_formats_and_key_length_are_enforced(hostile_build: dict) -> 
     patients = {key: rule for key, rule, _ in quarantined(db, "patients") if isinstance(key, str)}
     assert patients["P7"] == "malformed_code"
     assert patients[LONG_ID] == "key_too_long"
-    assert {key: rule for key, rule, _ in quarantined(db, "engagement_events") if isinstance(key, str)} == {LONG_ID: "key_too_long"}
+    assert {key: rule for key, rule, _ in quarantined(db, "engagement_events") if isinstance(key, str)} == {
+        LONG_ID: "key_too_long"
+    }
     longest = query(db, "select max(length(patient_id)) as n from intermediate.int_patients_accepted").n[0]
     assert longest <= 64
     zip3 = query(db, "select patient_id, zip3 from intermediate.int_patients_accepted").set_index("patient_id").zip3
@@ -268,8 +331,10 @@ def test_header_only_file_builds_with_a_warning(hostile_build: dict) -> None:
     db = built(hostile_build)
     stdout = hostile_build["result"].stdout
     assert "WARN 1 expression_is_true_audit_reconciliation_rows_read_0" in stdout
-    assert query(db, "select rows_read from audit.audit_reconciliation "
-                     "where source_table = 'outreach_calls'").rows_read[0] == 0
+    assert (
+        query(db, "select rows_read from audit.audit_reconciliation where source_table = 'outreach_calls'").rows_read[0]
+        == 0
+    )
 
 
 def test_unreadable_header_names_file_and_line_and_prints_no_identifier(tmp_path: Path) -> None:
@@ -303,8 +368,9 @@ def test_bad_as_of_date_is_one_clear_message_and_never_sql(tmp_path: Path, as_of
     raw.mkdir()
     for table, content in hostile_raw_files().items():
         (raw / f"{table}.csv").write_bytes(content)
-    result = run_dbt(["build", "--select", "int_as_of_date_resolved"], raw, tmp_path / "wh.duckdb",
-                     as_of=as_of, check=False)
+    result = run_dbt(
+        ["build", "--select", "int_as_of_date_resolved"], raw, tmp_path / "wh.duckdb", as_of=as_of, check=False
+    )
     assert result.returncode != 0
     assert "CAREPULSE_AS_OF" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

@@ -24,9 +24,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
-
 from conftest import PROJECT_DIR, SessionBuild, query, run_dbt
+from sklearn.metrics import roc_auc_score
 
 from ml import writeback
 from ml.config import CANDIDATES, TrainConfig
@@ -185,7 +184,11 @@ def test_selection_prefers_the_simpler_model_within_the_margin() -> None:
     def result(name: str, auc: float) -> CandidateResult:
         return CandidateResult(name, {"roc_auc": auc}, 0.0, "sigmoid", np.array([]))
 
-    results = [result("logistic_regression", 0.800), result("random_forest", 0.803), result("hist_gradient_boosting", 0.830)]
+    results = [
+        result("logistic_regression", 0.800),
+        result("random_forest", 0.803),
+        result("hist_gradient_boosting", 0.830),
+    ]
     assert select_candidate(results, "roc_auc", 0.005).estimator == "hist_gradient_boosting"
     results[2] = result("hist_gradient_boosting", 0.804)
     assert select_candidate(results, "roc_auc", 0.005).estimator == "logistic_regression"
@@ -222,7 +225,8 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
 
     # the later data exists in the full warehouse: a look-ahead would have something to see
     later = query(
-        ml_warehouse, f"select count(*) as n from intermediate.int_engagement_events_accepted where cast(event_at as date) > {day}"
+        ml_warehouse,
+        f"select count(*) as n from intermediate.int_engagement_events_accepted where cast(event_at as date) > {day}",
     )["n"][0]
     assert later > 1000
 
@@ -264,8 +268,11 @@ def test_features_at_the_scoring_cutoff_match_the_raw_events(ml_warehouse: Path,
     cutoff = pd.Timestamp(features["cutoff_date"].iloc[0])
     assert features["cutoff_date"].nunique() == 1 and len(features) > 500
     up_to = raw_events[raw_events["day"] <= cutoff]
-    for column, days, measure in [("events_90d", 90, "size"), ("events_total", None, "size"),
-                                  ("revenue_360d", 360, "revenue")]:
+    for column, days, measure in [
+        ("events_90d", 90, "size"),
+        ("events_total", None, "size"),
+        ("revenue_360d", 360, "revenue"),
+    ]:
         rows = up_to if days is None else up_to[up_to["day"] > cutoff - pd.Timedelta(days=days)]
         grouped = rows.groupby("patient_id")
         per_patient = grouped.size() if measure == "size" else grouped["revenue"].sum()
@@ -291,7 +298,9 @@ def test_same_data_and_seed_give_the_same_predictions(ml_runs: MLRuns) -> None:
     assert ml_runs.run_a["run_id"] != ml_runs.run_b["run_id"]
     assert ml_runs.run_a["fingerprint"] == ml_runs.run_b["fingerprint"]
     a, b = ml_runs.churn_a, ml_runs.churn_b
-    assert len(a) > 100 and set(a["run_id"]) == {ml_runs.run_a["run_id"]} and set(b["run_id"]) == {ml_runs.run_b["run_id"]}
+    assert (
+        len(a) > 100 and set(a["run_id"]) == {ml_runs.run_a["run_id"]} and set(b["run_id"]) == {ml_runs.run_b["run_id"]}
+    )
     columns = ["patient_id", "probability", "risk_decile", "risk_band", "top_factor_1", "top_factors"]
     pd.testing.assert_frame_equal(a[columns], b[columns])
     engagement = query(
@@ -301,13 +310,18 @@ def test_same_data_and_seed_give_the_same_predictions(ml_runs: MLRuns) -> None:
     by_run = {run: frame.drop(columns="run_id").reset_index(drop=True) for run, frame in engagement.groupby("run_id")}
     pd.testing.assert_frame_equal(by_run[ml_runs.run_a["run_id"]], by_run[ml_runs.run_b["run_id"]])
     metrics = query(ml_runs.db, "select run_id, model_name, estimator, roc_auc, brier, log_loss from ml.model_runs")
-    per_run = [frame.drop(columns="run_id").sort_values("model_name").reset_index(drop=True) for _, frame in metrics.groupby("run_id")]
+    per_run = [
+        frame.drop(columns="run_id").sort_values("model_name").reset_index(drop=True)
+        for _, frame in metrics.groupby("run_id")
+    ]
     pd.testing.assert_frame_equal(per_run[0], per_run[1])
 
 
 def test_writeback_types_history_and_current_views(ml_runs: MLRuns) -> None:
     db = ml_runs.db
-    types = query(db, "select table_name, column_name, data_type from information_schema.columns where table_schema = 'ml'")
+    types = query(
+        db, "select table_name, column_name, data_type from information_schema.columns where table_schema = 'ml'"
+    )
     t = {(r.table_name, r.column_name): r.data_type for r in types.itertuples()}
     for table in ("churn_predictions", "engagement_predictions"):
         assert t[(table, "probability")] == "DOUBLE"
@@ -318,10 +332,15 @@ def test_writeback_types_history_and_current_views(ml_runs: MLRuns) -> None:
     assert t[("feature_importance", "rank")] == "INTEGER"
 
     runs = query(db, "select run_id, model_name from ml.model_runs")
-    assert len(runs) == 4 and runs["run_id"].nunique() == 2  # history kept: both runs, both models
+    # history kept: both runs, each with every model it trains (churn, engagement, segments)
+    assert runs["run_id"].nunique() == 2 and {"churn", "engagement"} <= set(runs["model_name"])
+    assert len(runs) == 2 * runs["model_name"].nunique()
     current = query(db, "select run_id from ml.model_runs_current")
     assert set(current["run_id"]) == {ml_runs.run_b["run_id"]}
-    batches = query(db, "select run_id, as_of_date, count(*) as n, count(distinct scored_at) as s from ml.churn_predictions group by all")
+    batches = query(
+        db,
+        "select run_id, as_of_date, count(*) as n, count(distinct scored_at) as s from ml.churn_predictions group by all",
+    )
     assert len(batches) == 2 and set(batches["s"]) == {1}  # one batch per run, one run_id per batch
 
     # every patient not churned at the as-of date is scored, once, by both models
@@ -382,13 +401,12 @@ def accepted_raw(raw: Path, table: str, key: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def raw_events(ml_raw: Path) -> pd.DataFrame:
     events = accepted_raw(ml_raw, "engagement_events", "event_id")
-    return events.assign(day=pd.to_datetime(events["event_at"]).dt.normalize(),
-                         revenue=events["revenue_usd"].astype(float))
+    return events.assign(
+        day=pd.to_datetime(events["event_at"]).dt.normalize(), revenue=events["revenue_usd"].astype(float)
+    )
 
 
-def test_holdout_labels_and_metrics_match_an_independent_computation(
-    ml_runs: MLRuns, raw_events: pd.DataFrame
-) -> None:
+def test_holdout_labels_and_metrics_match_an_independent_computation(ml_runs: MLRuns, raw_events: pd.DataFrame) -> None:
     """Held-out labels recomputed from the raw files, ROC AUC with sklearn from them."""
     runs = query(ml_runs.db, "select * from ml.model_runs_current").set_index("model_name")
     holdout = query(ml_runs.db, "select * from ml.holdout_predictions_current")

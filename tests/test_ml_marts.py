@@ -60,7 +60,9 @@ def test_ml_and_report_read_only_marts_and_ml_tables() -> None:
 def test_exposures_list_exactly_what_the_python_reads() -> None:
     ml_reads = {io.FEATURES, io.LABELS, io.CUTOFFS, io.CALL_FEATURES, io.AS_OF}
     assert _exposure_relations("churn_and_engagement_models") == ml_reads
-    report_reads = set(report_data.REQUIRED) | set(report_data.ML_RELATIONS) | {report_data.IMPACT}
+    report_reads = (
+        set(report_data.REQUIRED) | set(report_data.ML_RELATIONS) | {report_data.IMPACT, report_data.SCENARIOS}
+    )
     assert _exposure_relations("retention_report") == report_reads
 
 

@@ -197,3 +197,24 @@ def test_best_time_to_reach_is_the_argmax_of_the_engagement_model(ml_session_war
     np.testing.assert_array_equal(worklist["best_iso_weekday"], predictions["best_weekday"] + 1)
     np.testing.assert_array_equal(worklist["best_hour_start"], predictions["best_hour_start"])
     np.testing.assert_allclose(worklist["best_window_probability"], predictions["best_window_probability"])
+
+
+def test_best_time_oracle_finds_the_generators_best_window(ml_session_warehouse: Path, small_raw: Path) -> None:
+    from carepulse.generate import params
+    from carepulse.oracle import oracle_comparison
+    from ml.engagement import REACH_WINDOWS
+
+    reach = oracle_comparison(ml_session_warehouse, small_raw.parent / "ground_truth")["best_time_to_reach"]
+    # the best window from the generator's documented weights, computed here
+    weights = params.ENGAGE_WEIGHTS
+    hour = {h: weights["hour"].get(str(h), weights["hour"]["other"]) for h in range(24)}
+    score = {
+        (d, start): np.mean([hour[h] for h in range(start, end)]) + weights["weekday"][str(d)]
+        for d in range(7)
+        for start, end in REACH_WINDOWS
+    }
+    best = max(score.values())
+    expected = sorted(cell for cell, value in score.items() if value >= best - 1e-12)
+    assert sorted((c["weekday"], c["hour_start"]) for c in reach["true_best_windows"]) == expected
+    assert reach["patients"] > 100 and reach["mean_true_logit_regret"] >= 0
+    assert 0 <= reach["share_truly_best_window"] <= 1

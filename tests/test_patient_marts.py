@@ -17,7 +17,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import PROJECT_DIR, query, run_dbt, write_raw_tables
 
 AS_OF = date(2024, 6, 30)
@@ -108,7 +107,9 @@ def build_raw_tables() -> dict[str, pd.DataFrame]:
                             "called_at": _ts(called, 8 + (k + i) % 12),
                             "channel": ["phone", "sms", "email"][(k + i) % 3],
                             "program": ["care_management", "wellness"][k % 2],
-                            "outcome": ["engaged", "declined", "no_answer", "voicemail", "wrong_number"][(k // 4 + i) % 5],
+                            "outcome": ["engaged", "declined", "no_answer", "voicemail", "wrong_number"][
+                                (k // 4 + i) % 5
+                            ],
                         }
                     )
     # Rows the quarantine must keep out of every mart.
@@ -117,13 +118,30 @@ def build_raw_tables() -> dict[str, pd.DataFrame]:
     events.append({**events[0], "event_id": "EBAD2", "event_type": "teleport"})
     events.append({**events[0], "event_id": "EBAD3", "event_at": _ts(AS_OF + timedelta(days=3))})
     providers = pd.DataFrame(
-        [{"provider_id": "1234567893", "provider_name": "Test Clinic", "specialty": "family_medicine",
-          "state": "NY", "city": "New York"}]
+        [
+            {
+                "provider_id": "1234567893",
+                "provider_name": "Test Clinic",
+                "specialty": "family_medicine",
+                "state": "NY",
+                "city": "New York",
+            }
+        ]
     )
     claims = pd.DataFrame(
-        [{"claim_id": "CL1", "patient_id": "P00001", "provider_id": "1234567893",
-          "claim_start_date": "2024-05-01", "claim_end_date": "2024-05-02", "paid_amount": "120.00",
-          "deductible_amount": "0.00", "diagnosis_code": "F32.9", "procedure_code": "99213"}]
+        [
+            {
+                "claim_id": "CL1",
+                "patient_id": "P00001",
+                "provider_id": "1234567893",
+                "claim_start_date": "2024-05-01",
+                "claim_end_date": "2024-05-02",
+                "paid_amount": "120.00",
+                "deductible_amount": "0.00",
+                "diagnosis_code": "F32.9",
+                "procedure_code": "99213",
+            }
+        ]
     )
     return {
         "patients": pd.DataFrame(patients),
@@ -147,8 +165,11 @@ def _journey_rows(pid: str, k: int) -> list[dict[str, str]]:
             day += timedelta(days=10)
     elif variant in (1, 2):  # furthest stage (treatment) not completed, entered 61 / 60 days ago
         entered = AS_OF - timedelta(days=61 if variant == 1 else 60)
-        rows = [("screening", start, start + timedelta(days=3)), ("diagnosis", start + timedelta(days=5),
-                start + timedelta(days=20)), ("treatment", entered, None)]
+        rows = [
+            ("screening", start, start + timedelta(days=3)),
+            ("diagnosis", start + timedelta(days=5), start + timedelta(days=20)),
+            ("treatment", entered, None),
+        ]
     elif variant == 3:  # screening completed long ago, next stage never entered: in progress by the rule
         rows = [("screening", start, start + timedelta(days=4))]
     elif variant == 4:  # recent entry, nothing completed yet
@@ -156,8 +177,12 @@ def _journey_rows(pid: str, k: int) -> list[dict[str, str]]:
     else:  # dropped out at screening long ago
         rows = [("screening", start, None)]
     return [
-        {"patient_id": pid, "stage": stage, "entered_at": _ts(entered),
-         "completed_at": _ts(completed) if completed else ""}
+        {
+            "patient_id": pid,
+            "stage": stage,
+            "entered_at": _ts(entered),
+            "completed_at": _ts(completed) if completed else "",
+        }
         for stage, entered, completed in rows
     ]
 
@@ -195,7 +220,13 @@ def warehouse(raw_tables: dict[str, pd.DataFrame], tmp_path_factory: pytest.Temp
     root = tmp_path_factory.mktemp("patient_marts")
     raw_dir = write_raw_tables(raw_dir_of(root / "carepulse.duckdb"), raw_tables, fmt="csv")
     db_path = root / "carepulse.duckdb"
-    run_dbt(["build", "--select", *SELECT_PATIENT_MARTS, "--indirect-selection", "cautious"], raw_dir, db_path, as_of=AS_OF.isoformat())
+    run_dbt(
+        # the post-ML patient marts (segments, value) and the ml source tests need the ML step
+        ["build", "--select", *SELECT_PATIENT_MARTS, "--exclude", "source:ml+", "--indirect-selection", "cautious"],
+        raw_dir,
+        db_path,
+        as_of=AS_OF.isoformat(),
+    )
     return db_path
 
 
@@ -277,7 +308,9 @@ def test_rfm_scores_match_an_independent_computation(
         assert sizes.max() - sizes.min() <= 1 and set(sizes.index) == {1, 2, 3, 4, 5}
     # Patients without events rank least recent.
     assert (rfm.loc[rfm["recency_days"].isna(), "r_score"] == 1).all()
-    assert (rfm["rfm_cell"] == rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)).all()
+    assert (
+        rfm["rfm_cell"] == rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)
+    ).all()
     # Every patient's segment is the seed map's for its cell; the best and worst cells exist.
     segment_map = pd.read_csv(PROJECT_DIR / "seeds/patients/rfm_segment_map.csv", dtype=str)
     expected_segment = rfm["rfm_cell"].map(segment_map.set_index("rfm_cell")["rfm_segment"])
@@ -359,12 +392,13 @@ def test_journey_status_and_funnel(warehouse: Path, raw_tables: dict[str, pd.Dat
         assert row["patients_completed"] == completed.get(row["stage"], 0)
         assert row["stage_conversion_rate"] == pytest.approx(row["patients_completed"] / row["patients_entered"])
         assert row["cumulative_conversion_rate"] == pytest.approx(row["patients_completed"] / pathway)
-        days = (pd.to_datetime(rows.loc[(rows["stage"] == row["stage"]) & rows["done"], "completed_at"]).dt.date
-                - rows.loc[(rows["stage"] == row["stage"]) & rows["done"], "entered"]).map(lambda d: d.days)
+        days = (
+            pd.to_datetime(rows.loc[(rows["stage"] == row["stage"]) & rows["done"], "completed_at"]).dt.date
+            - rows.loc[(rows["stage"] == row["stage"]) & rows["done"], "entered"]
+        ).map(lambda d: d.days)
         assert row["median_days_in_stage"] == pytest.approx(days.median())
     dropped_at = last[dropped & ~last.index.isin(finished)].groupby("stage").size()
-    assert funnel.set_index("stage")["patients_dropped_out"].to_dict() == {
-        s: dropped_at.get(s, 0) for s in STAGES}
+    assert funnel.set_index("stage")["patients_dropped_out"].to_dict() == {s: dropped_at.get(s, 0) for s in STAGES}
 
     segments = query(warehouse, "select * from marts.care_journey_funnel_by_segment")
     assert set(segments["dimension"]) == {"primary_condition", "location_type"}
@@ -381,15 +415,18 @@ def test_outreach_performance_matches_calls(warehouse: Path, raw_tables: dict[st
     calls["engaged"] = calls["outcome"] == "engaged"
     calls["reached"] = calls["outcome"].isin(["engaged", "declined"])
     keys = ["channel", "program", "hour_of_day", "iso_weekday"]
-    expected = calls.groupby(keys).agg(attempts=("call_id", "size"), engaged=("engaged", "sum"),
-                                       reached=("reached", "sum"))
+    expected = calls.groupby(keys).agg(
+        attempts=("call_id", "size"), engaged=("engaged", "sum"), reached=("reached", "sum")
+    )
     got = query(warehouse, "select * from marts.outreach_performance").set_index(keys).sort_index()
     assert len(got) == len(expected)
     assert (got["attempts"] == expected["attempts"]).all()
     assert (got["engaged"] == expected["engaged"]).all()
     assert (got["reached"] == expected["reached"]).all()
     assert np.allclose(got["engagement_rate"], expected["engaged"] / expected["attempts"])
-    weekday_names = dict(zip(range(1, 8), ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]))
+    weekday_names = dict(
+        zip(range(1, 8), ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], strict=False)
+    )
     assert (got["weekday_name"] == got.index.get_level_values("iso_weekday").map(weekday_names)).all()
 
 
@@ -398,8 +435,9 @@ def test_engagement_score_components(warehouse: Path, accepted_events: pd.DataFr
     window_start = AS_OF - timedelta(days=ENGAGEMENT_DAYS)
     previous_start = AS_OF - timedelta(days=2 * ENGAGEMENT_DAYS)
     current = accepted_events[accepted_events["event_date"] > window_start]
-    previous = accepted_events[(accepted_events["event_date"] > previous_start)
-                               & (accepted_events["event_date"] <= window_start)]
+    previous = accepted_events[
+        (accepted_events["event_date"] > previous_start) & (accepted_events["event_date"] <= window_start)
+    ]
     cur = current.groupby("patient_id").size().reindex(scores.index, fill_value=0)
     prev = previous.groupby("patient_id").size().reindex(scores.index, fill_value=0)
     types = current.groupby("patient_id")["event_type"].nunique().reindex(scores.index, fill_value=0)
@@ -457,8 +495,9 @@ def _check_incremental_reload(db_path: Path) -> None:
     assert (event_dates == pd.Timestamp(boundary)).any()  # the boundary day has rows to reload
     con = duckdb.connect(str(db_path))
     try:
-        con.execute("delete from marts.fct_engagement_events where event_date > ? or event_id = ?",
-                    [boundary, old_event])
+        con.execute(
+            "delete from marts.fct_engagement_events where event_date > ? or event_id = ?", [boundary, old_event]
+        )
     finally:
         con.close()
     before = query(db_path, content_sql)

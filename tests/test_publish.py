@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from conftest import PROJECT_DIR, query, write_raw_tables
 from test_foundation import minimal_raw_tables
 
@@ -54,7 +53,10 @@ def _build(raw: Path, db: Path) -> subprocess.CompletedProcess[str]:
     env.pop("CAREPULSE_AS_OF", None)
     return subprocess.run(
         [sys.executable, "-m", "carepulse", "build", "--no-ml", "--no-report"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 

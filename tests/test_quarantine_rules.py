@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import query, run_dbt, write_raw_tables
 from test_foundation import minimal_raw_tables
 
@@ -38,7 +37,8 @@ def promise_tables() -> dict[str, pd.DataFrame]:
         }
     )
     duplicates = pd.DataFrame(DUPLICATES, columns=["event_id", "event_at", "event_type"]).assign(
-        patient_id="P1", revenue_usd="0")
+        patient_id="P1", revenue_usd="0"
+    )
     tables["engagement_events"] = pd.concat([tables["engagement_events"], clean, duplicates], ignore_index=True)
     tables["claims"]["claim_end_date"] = LATEST_CLAIM_END
     return tables
@@ -62,20 +62,41 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     stale = tables["engagement_events"].head(3).assign(event_id=["CSV1", "CSV2", "CSV3"])
     write_raw_tables(raw, {"engagement_events": stale}, fmt="csv")
     db = base / "carepulse.duckdb"
-    result = run_dbt(["build", "--select", "+audit_reconciliation", "+audit_quarantine", "+int_engagement_events_accepted",
-                      "+int_as_of_date_resolved", "--indirect-selection", "cautious"], raw, db, check=False)
+    result = run_dbt(
+        [
+            "build",
+            "--select",
+            "+audit_reconciliation",
+            "+audit_quarantine",
+            "+int_engagement_events_accepted",
+            "+int_as_of_date_resolved",
+            "--indirect-selection",
+            "cautious",
+        ],
+        raw,
+        db,
+        check=False,
+    )
     return Built(raw, db, tables, result.stdout, result.returncode)
 
 
 def test_duplicates_keep_the_first_row_by_date_then_content(built: Built) -> None:
     assert built.returncode == 0, built.output[-3000:]
-    accepted = query(built.db, "select event_id, cast(event_at as varchar) as event_at, event_type "
-                               "from intermediate.int_engagement_events_accepted where event_id like 'ED%' "
-                               "order by event_id")
-    assert accepted.values.tolist() == [["ED1", "2025-03-01 10:00:00", "message"],
-                                        ["ED2", "2025-03-02 10:00:00", "login"]]
-    quarantined = query(built.db, "select record_key, rule, raw_record from audit.audit_quarantine "
-                                  "where source_table = 'engagement_events' order by record_key")
+    accepted = query(
+        built.db,
+        "select event_id, cast(event_at as varchar) as event_at, event_type "
+        "from intermediate.int_engagement_events_accepted where event_id like 'ED%' "
+        "order by event_id",
+    )
+    assert accepted.values.tolist() == [
+        ["ED1", "2025-03-01 10:00:00", "message"],
+        ["ED2", "2025-03-02 10:00:00", "login"],
+    ]
+    quarantined = query(
+        built.db,
+        "select record_key, rule, raw_record from audit.audit_quarantine "
+        "where source_table = 'engagement_events' order by record_key",
+    )
     assert quarantined[["record_key", "rule"]].values.tolist() == [["ED1", "duplicate_key"], ["ED2", "duplicate_key"]]
     assert "2025-03-05" in quarantined.raw_record[0] and '"message"' in quarantined.raw_record[1]
 
@@ -100,7 +121,9 @@ def test_parquet_wins_when_both_files_exist(built: Built) -> None:
 
 
 def test_as_of_falls_back_to_the_latest_claim_then_call_date(built: Built) -> None:
-    as_of = query(built.db, "select cast(as_of_date as varchar) as d, as_of_source from intermediate.int_as_of_date_resolved")
+    as_of = query(
+        built.db, "select cast(as_of_date as varchar) as d, as_of_source from intermediate.int_as_of_date_resolved"
+    )
     assert as_of.values.tolist() == [[LATEST_CLAIM_END, "latest_activity"]]
     # A later call moves it again (rebuild of the as-of model on the same warehouse).
     tables = dict(built.tables)

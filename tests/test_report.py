@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import query
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from carepulse.report import FIGURES, render_report
+from carepulse.report import FIGURES, render_report, style
 from carepulse.report import data as report_data
-from carepulse.report import style
-from conftest import query
 
 ML_FIGURES = {spec.name for spec in FIGURES if spec.needs_ml}
 PLAIN_FIGURES = {spec.name for spec in FIGURES if not spec.needs_ml}
@@ -229,14 +228,20 @@ def _expected_from_marts(db: Path) -> dict[str, object]:
         ),
         "top_rfm_segment": rfm["rfm_segment"],
         "top_rfm_segment_revenue_share": rfm["share"],
-        "outreach_engagement_rate": one(
-            "select sum(engaged) / sum(attempts) from marts.outreach_performance"
-        ),
+        "outreach_engagement_rate": one("select sum(engaged) / sum(attempts) from marts.outreach_performance"),
         "provider_revenue_usd": one("select sum(total_revenue) from marts.provider_performance"),
         "portfolio_roi": one("select roi from marts.portfolio_roi"),
         "top_provider_segment": segment["segment"],
         "top_provider_segment_revenue_share": segment["revenue_share"],
+        "top_20pct_providers_revenue_share": _top_providers_share(db, 20),
     }
+
+
+def _top_providers_share(db: Path, percent: int) -> float:
+    """Revenue of the top ceil(percent% x providers) providers over all provider revenue, in pandas."""
+    revenue = np.sort(query(db, "select total_revenue from marts.provider_performance")["total_revenue"].astype(float))
+    top = int(np.ceil(percent * len(revenue) / 100))
+    return float(revenue[::-1][:top].sum() / revenue.sum())
 
 
 def _expected_from_ml(db: Path) -> dict[str, object]:
@@ -244,7 +249,9 @@ def _expected_from_ml(db: Path) -> dict[str, object]:
     expected: dict[str, object] = {}
     for run in runs.itertuples():
         expected[f"{run.model_name}_run_id"] = run.run_id
-        expected[f"{run.model_name}_roc_auc"] = run.roc_auc
+        # Models without a held-out ROC AUC (the K-means segments) show their run only.
+        if run.roc_auc is not None and np.isfinite(run.roc_auc):
+            expected[f"{run.model_name}_roc_auc"] = run.roc_auc
     # Lift: each held-out call counts as the mean label of its tie group (random order within ties).
     calls = query(
         db,
@@ -282,8 +289,10 @@ def _assert_page_equals(report: Report, expected: dict[str, object]) -> None:
     kpis = report.page.kpis
     assert set(kpis) == set(expected), f"page vs SQL keys differ: {set(kpis) ^ set(expected)}"
     for key, want in expected.items():
-        assert report.payload["headlines"].get(key, report.payload["as_of_date"] if key == "as_of_date" else None) \
-            is not None, key
+        assert (
+            report.payload["headlines"].get(key, report.payload["as_of_date"] if key == "as_of_date" else None)
+            is not None
+        ), key
         for value, text in kpis[key]:
             if isinstance(want, str):
                 assert value == want, (key, value, want)
@@ -308,8 +317,78 @@ def test_page_numbers_equal_the_marts_and_ml_tables(ml_report: Report) -> None:
     expected = {**_expected_from_marts(ml_report.db), **_expected_from_ml(ml_report.db)}
     _assert_page_equals(ml_report, expected)
     runs = query(ml_report.db, "select model_name, run_id from ml.model_runs_current order by model_name")
-    assert ml_report.payload["run_ids"] == dict(zip(runs.model_name, runs.run_id))
+    assert ml_report.payload["run_ids"] == dict(zip(runs.model_name, runs.run_id, strict=False))
     assert sorted(ml_report.page.run_ids) == sorted(runs.run_id)
+
+
+# --- recommendations --------------------------------------------------------------------
+
+
+def _page_table(report: Report, table_id: str, key: str) -> dict[str, dict[str, str]]:
+    """{row key: {column: data-value}} of one Recommendations table of the page."""
+    html = report.index.read_text(encoding="utf-8")
+    match = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.S)
+    assert match, f"table {table_id} is not on the page"
+    rows = {}
+    for row_key, cells in re.findall(rf'<tr data-{key}="([^"]*)">(.*?)</tr>', match.group(1), re.S):
+        rows[row_key] = dict(re.findall(r'data-col="([^"]+)" data-value="([^"]*)"', cells))
+    return rows
+
+
+def _num(value: str) -> float:
+    return float("nan") if value in ("None", "nan", "") else float(value)
+
+
+def test_recommendations_tables_equal_the_decision_marts(ml_report: Report) -> None:
+    db = ml_report.db
+    scenarios = _page_table(ml_report, "intervention-scenarios", "scenario")
+    want = query(db, "select * from marts.intervention_scenarios").set_index("scenario")
+    assert set(scenarios) == set(want.index)
+    for name, cells in scenarios.items():
+        for column in (
+            "patients_targeted",
+            "churn_rate_without_plan",
+            "churn_rate_with_plan",
+            "revenue_retained",
+            "plan_cost",
+            "net_value",
+            "roi",
+        ):
+            assert _num(cells[column]) == pytest.approx(float(want.loc[name, column]), rel=1e-9), (name, column)
+    # the segment actions: providers, visits and ROI of the current plan, the action of seed segment_visit_plans
+    actions = _page_table(ml_report, "segment-actions", "segment")
+    plans = pd.read_csv(Path(__file__).resolve().parent.parent / "seeds" / "providers" / "segment_visit_plans.csv")
+    segments = query(db, "select segment, providers, roi from marts.segment_roi").set_index("segment")
+    assert set(actions) == set(segments.index)
+    for plan in plans.itertuples():
+        cells = actions[plan.segment]
+        assert cells["recommended_action"] == plan.recommended_action
+        assert int(cells["visits_per_quarter"]) == plan.visits_per_quarter
+        assert int(cells["providers"]) == segments.loc[plan.segment, "providers"]
+        if not pd.isna(segments.loc[plan.segment, "roi"]):
+            assert _num(cells["roi"]) == pytest.approx(segments.loc[plan.segment, "roi"], rel=1e-9)
+    # funnel what-if: follow-up completion per scenario, from the funnel marts
+    funnel = _page_table(ml_report, "funnel-what-if", "scenario")
+    journey = query(db, "select * from marts.care_journey_funnel order by stage_order")
+    observed = journey["patients_completed"].iloc[-1] / journey["pathway_patients"].iloc[-1]
+    assert _num(funnel["baseline"]["projected_follow_up_completion_rate"]) == pytest.approx(observed, rel=1e-9)
+    projected = query(
+        db, "select scenario, max(projected_follow_up_completion_rate) as rate from marts.funnel_what_if group by 1"
+    )
+    for row in projected.itertuples():
+        assert _num(funnel[row.scenario]["projected_follow_up_completion_rate"]) == pytest.approx(row.rate, rel=1e-9)
+        assert _num(funnel[row.scenario]["observed_follow_up_completion_rate"]) == pytest.approx(observed, rel=1e-9)
+    portfolio = _page_table(ml_report, "visit-plan-scenarios", "scenario")
+    assert _num(portfolio["current_plan"]["roi"]) == pytest.approx(
+        float(query(db, "select roi from marts.portfolio_roi").iloc[0, 0]), rel=1e-9
+    )
+    assert {"funnel_what_if", "provider_concentration"} <= set(ml_report.page.figures)
+
+
+def test_recommendations_without_the_ml_step_say_the_scenarios_are_left_out(plain_report: Report) -> None:
+    html = plain_report.index.read_text(encoding="utf-8")
+    assert 'id="scenarios-missing"' in html and 'id="intervention-scenarios"' not in html
+    assert _page_table(plain_report, "funnel-what-if", "scenario")["baseline"]
 
 
 # --- the browser ------------------------------------------------------------------------
@@ -326,14 +405,26 @@ def _chromium() -> str | None:
 def test_page_loads_in_headless_chromium_without_errors(ml_report: Report, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
-        pytest.skip("chromium is not installed (run `make browser`, which installs Debian's chromium with apt-get); "
-                    "the page load test needs it")
+        pytest.skip(
+            "chromium is not installed (run `make browser`, which installs Debian's chromium with apt-get); "
+            "the page load test needs it"
+        )
     command = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
         "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-        "--dump-dom", ml_report.index.resolve().as_uri(),
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        ml_report.index.resolve().as_uri(),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -398,13 +489,37 @@ def _magnified(data: report_data.ReportData, factor: float) -> report_data.Repor
         monthly_claims=times(data.monthly_claims, ["claims", "paid_usd"]),
         rfm_segments=times(data.rfm_segments, ["patients", "revenue_usd"]),
         cohorts=times(data.cohorts, ["cohort_size", "active_patients"]),
-        funnel=times(data.funnel, ["pathway_patients", "patients_entered", "patients_completed",
-                                   "patients_dropped_out", "patients_in_progress"]),
+        funnel=times(
+            data.funnel,
+            [
+                "pathway_patients",
+                "patients_entered",
+                "patients_completed",
+                "patients_dropped_out",
+                "patients_in_progress",
+            ],
+        ),
         segments=times(data.segments, ["providers", "claim_count", "total_revenue", "investment", "profit"]),
         portfolio={**data.portfolio, "total_revenue": data.portfolio["total_revenue"] * factor},
-        ml=None if data.ml is None else replace(
-            data.ml, runs=data.ml.runs.assign(test_rows=data.ml.runs["test_rows"] * factor)
+        executive_kpis=times(data.executive_kpis, ["patients", "active_patients", "churned_patients", "revenue_usd"]),
+        recommendations=replace(
+            data.recommendations,
+            funnel=times(
+                data.recommendations.funnel,
+                [
+                    "pathway_patients",
+                    "observed_patients_entered",
+                    "projected_patients_entered",
+                    "projected_patients_completed",
+                ],
+            ),
+            concentration=times(
+                data.recommendations.concentration, ["providers", "top_providers", "top_revenue", "total_revenue"]
+            ),
         ),
+        ml=None
+        if data.ml is None
+        else replace(data.ml, runs=data.ml.runs.assign(test_rows=data.ml.runs["test_rows"] * factor)),
     )
 
 

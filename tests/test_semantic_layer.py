@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import PROJECT_DIR, query, run_dbt
 
 MF = str(Path(sys.executable).parent / "mf")
@@ -36,22 +35,39 @@ TOLERANCE = 1e-9
 #: The mf queries of this file, (metrics, group-by): one mf start-up each, so each asks
 #: for every metric its grouping can answer. Together they ask for every metric.
 CHURN_BY_CONDITION = (
-    ["churn_rate", "patients", "churned_patients", "revenue", "engagement_events", "active_patients",
-     "revenue_per_active_patient"],
+    [
+        "churn_rate",
+        "patients",
+        "churned_patients",
+        "revenue",
+        "engagement_events",
+        "active_patients",
+        "revenue_per_active_patient",
+    ],
     ["patient__primary_condition"],
 )
-ACTIVITY_BY_MONTH = (["revenue", "engagement_events", "active_patients", "revenue_per_active_patient"],
-                     ["metric_time__month"])
-OUTREACH_BY_CELL = (["engagement_rate", "outreach_attempts", "outreach_engaged"],
-                    [f"outreach_call__{key}" for key in ("channel", "program", "hour_of_day", "iso_weekday")])
+ACTIVITY_BY_MONTH = (
+    ["revenue", "engagement_events", "active_patients", "revenue_per_active_patient"],
+    ["metric_time__month"],
+)
+OUTREACH_BY_CELL = (
+    ["engagement_rate", "outreach_attempts", "outreach_engaged"],
+    [f"outreach_call__{key}" for key in ("channel", "program", "hour_of_day", "iso_weekday")],
+)
 OUTREACH_BY_CHANNEL_LOCATION_QUARTER = (
     ["reach_rate", "outreach_reached", "engagement_rate", "outreach_attempts"],
     ["outreach_call__channel", "patient__location_type", "metric_time__quarter"],
 )
 PROVIDER_BY_SEGMENT = (["provider_revenue", "claims"], ["provider__segment"])
 ROI_BY_SEGMENT = (["roi", "segment_revenue", "investment"], ["provider_segment"])
-QUERIES = [CHURN_BY_CONDITION, ACTIVITY_BY_MONTH, OUTREACH_BY_CELL, OUTREACH_BY_CHANNEL_LOCATION_QUARTER,
-           PROVIDER_BY_SEGMENT, ROI_BY_SEGMENT]
+QUERIES = [
+    CHURN_BY_CONDITION,
+    ACTIVITY_BY_MONTH,
+    OUTREACH_BY_CELL,
+    OUTREACH_BY_CHANNEL_LOCATION_QUARTER,
+    PROVIDER_BY_SEGMENT,
+    ROI_BY_SEGMENT,
+]
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +117,21 @@ def test_every_metric_of_the_semantic_layer_is_queried() -> None:
 def test_churn_rate_by_condition_matches_churn_drivers(
     mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
 ) -> None:
-    got = mf_query(mf_env, tmp_path / "churn.csv", *CHURN_BY_CONDITION).set_index(
-        "patient__primary_condition").sort_index()
+    got = (
+        mf_query(mf_env, tmp_path / "churn.csv", *CHURN_BY_CONDITION)
+        .set_index("patient__primary_condition")
+        .sort_index()
+    )
 
-    drivers = query(
-        small_warehouse,
-        "select dimension_value, churn_rate, patients, churned_patients from marts.churn_drivers "
-        "where dimension = 'primary_condition'",
-    ).set_index("dimension_value").sort_index()
+    drivers = (
+        query(
+            small_warehouse,
+            "select dimension_value, churn_rate, patients, churned_patients from marts.churn_drivers "
+            "where dimension = 'primary_condition'",
+        )
+        .set_index("dimension_value")
+        .sort_index()
+    )
     assert len(drivers) >= 2
     assert list(got.index) == list(drivers.index)
     assert np.allclose(got["churn_rate"], drivers["churn_rate"], rtol=0, atol=TOLERANCE)
@@ -116,14 +139,18 @@ def test_churn_rate_by_condition_matches_churn_drivers(
     assert (got["churned_patients"] == drivers["churned_patients"]).all()
 
     # revenue and events reach the patient's condition through the patient entity
-    events = query(
-        small_warehouse,
-        "select coalesce(patients.primary_condition, 'unknown') as condition, "
-        "sum(events.revenue_usd) as revenue, count(*) as engagement_events, "
-        "count(distinct events.patient_id) as active_patients "
-        "from marts.fct_engagement_events as events "
-        "inner join marts.dim_patients as patients on events.patient_id = patients.patient_id group by 1",
-    ).set_index("condition").reindex(got.index)
+    events = (
+        query(
+            small_warehouse,
+            "select coalesce(patients.primary_condition, 'unknown') as condition, "
+            "sum(events.revenue_usd) as revenue, count(*) as engagement_events, "
+            "count(distinct events.patient_id) as active_patients "
+            "from marts.fct_engagement_events as events "
+            "inner join marts.dim_patients as patients on events.patient_id = patients.patient_id group by 1",
+        )
+        .set_index("condition")
+        .reindex(got.index)
+    )
     assert np.allclose(got["revenue"], events["revenue"].astype(float), rtol=0, atol=0.005)
     assert (got["engagement_events"] == events["engagement_events"]).all()
     assert (got["active_patients"] == events["active_patients"]).all()
@@ -151,8 +178,12 @@ def test_activity_by_month_matches_patient_activity_monthly(
     assert (got["engagement_events"] == monthly["events"]).all()
     assert (got["active_patients"] == monthly["active_patients"]).all()
     assert np.allclose(got["revenue"], monthly["revenue"].astype(float), rtol=0, atol=0.005)
-    assert np.allclose(got["revenue_per_active_patient"],
-                       monthly["revenue"].astype(float) / monthly["active_patients"], rtol=1e-9, atol=0)
+    assert np.allclose(
+        got["revenue_per_active_patient"],
+        monthly["revenue"].astype(float) / monthly["active_patients"],
+        rtol=1e-9,
+        atol=0,
+    )
 
 
 def test_reach_rate_by_channel_location_and_quarter_matches_the_call_fact(
@@ -161,7 +192,8 @@ def test_reach_rate_by_channel_location_and_quarter_matches_the_call_fact(
     """Cross-entity (a call attribute with a patient attribute) at a quarter grain."""
     keys = ["channel", "location_type", "quarter"]
     got = mf_query(mf_env, tmp_path / "reach.csv", *OUTREACH_BY_CHANNEL_LOCATION_QUARTER).rename(
-        columns={"outreach_call__channel": "channel", "patient__location_type": "location_type"})
+        columns={"outreach_call__channel": "channel", "patient__location_type": "location_type"}
+    )
     got["quarter"] = pd.to_datetime(got["metric_time__quarter"]).dt.to_period("Q")
     got = got.set_index(keys).sort_index()
     calls = query(
@@ -187,7 +219,12 @@ def test_engagement_rate_matches_outreach_performance(
     mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
 ) -> None:
     keys = ["channel", "program", "hour_of_day", "iso_weekday"]
-    got = mf_query(mf_env, tmp_path / "outreach.csv", *OUTREACH_BY_CELL).rename(columns=lambda name: name.removeprefix("outreach_call__")).set_index(keys).sort_index()
+    got = (
+        mf_query(mf_env, tmp_path / "outreach.csv", *OUTREACH_BY_CELL)
+        .rename(columns=lambda name: name.removeprefix("outreach_call__"))
+        .set_index(keys)
+        .sort_index()
+    )
     mart = query(small_warehouse, "select * from marts.outreach_performance").set_index(keys).sort_index()
     assert len(mart) > 10
     assert list(got.index) == list(mart.index)
@@ -201,8 +238,11 @@ def test_provider_revenue_and_roi_match_segment_roi(
 ) -> None:
     segment_roi = query(small_warehouse, "select * from marts.segment_roi").set_index("segment").sort_index()
 
-    revenue = mf_query(mf_env, tmp_path / "provider_revenue.csv", *PROVIDER_BY_SEGMENT).set_index(
-        "provider__segment").sort_index()
+    revenue = (
+        mf_query(mf_env, tmp_path / "provider_revenue.csv", *PROVIDER_BY_SEGMENT)
+        .set_index("provider__segment")
+        .sort_index()
+    )
     with_providers = segment_roi[segment_roi["providers"] > 0]
     assert list(revenue.index) == list(with_providers.index)
     assert np.allclose(revenue["provider_revenue"], with_providers["total_revenue"].astype(float), rtol=0, atol=0.005)

@@ -45,7 +45,11 @@ def test_dbt_sees_the_resolved_settings(tmp_path: Path) -> None:
     env = settings.dbt_env(tmp_path / ".private")
     assert env["CAREPULSE_DB"] == str(tmp_path / ".private")
     assert env["CAREPULSE_RAW_DIR"] == str(tmp_path / "raw")
-    assert (env["CAREPULSE_AS_OF"], env["CAREPULSE_THREADS"], env["CAREPULSE_MEMORY_LIMIT"]) == ("2025-06-30", "3", "1GB")
+    assert (env["CAREPULSE_AS_OF"], env["CAREPULSE_THREADS"], env["CAREPULSE_MEMORY_LIMIT"]) == (
+        "2025-06-30",
+        "3",
+        "1GB",
+    )
     assert "CAREPULSE_AS_OF" not in Settings.from_env({}).dbt_env()
     # dbt's artifacts per warehouse: two builds of different warehouses never share them
     other = Settings.from_env({"CAREPULSE_DB": str(tmp_path / "b.duckdb")})
@@ -89,12 +93,19 @@ def test_lock_refuses_a_second_holder_naming_the_owner(tmp_path: Path) -> None:
     with build_lock(db, wait=False, say=messages.append):
         # a second holder in another process: flock is per open file, so use a child
         probe = subprocess.run(
-            [sys.executable, "-c", (
-                "import sys; from pathlib import Path; from carepulse.build_lock import build_lock, BuildBusy\n"
-                "try:\n    build_lock(Path(sys.argv[1]), wait=False, say=print).__enter__()\n"
-                "except BuildBusy as e:\n    print(e); sys.exit(3)\n"
-            ), str(db)],
-            cwd=PROJECT_DIR, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import sys; from pathlib import Path; from carepulse.build_lock import build_lock, BuildBusy\n"
+                    "try:\n    build_lock(Path(sys.argv[1]), wait=False, say=print).__enter__()\n"
+                    "except BuildBusy as e:\n    print(e); sys.exit(3)\n"
+                ),
+                str(db),
+            ],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
         )
         assert probe.returncode == 3, probe.stderr
         assert f"PID {os.getpid()}" in probe.stdout

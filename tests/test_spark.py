@@ -35,7 +35,10 @@ RUN_COLUMNS = {"run_id", "trained_at", "scored_at", "fit_seconds", "model_path",
 RELATIVE = 1e-9
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("java") is None, reason="Spark test skipped: no Java (make spark-setup installs openjdk-17-jre-headless)"),
+    pytest.mark.skipif(
+        shutil.which("java") is None,
+        reason="Spark test skipped: no Java (make spark-setup installs openjdk-17-jre-headless)",
+    ),
     pytest.mark.skipif(
         importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None,
         reason="Spark test skipped: the spark extra is not installed (make spark-setup)",
@@ -57,7 +60,11 @@ def _build(work: Path, raw: Path, target: str) -> None:
     )
     result = subprocess.run(
         [*CARE, "build", "--raw-dir", str(raw), "--db", str(work / "carepulse.duckdb"), "--no-report", "--no-wait"],
-        cwd=PROJECT_DIR, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=PROJECT_DIR,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     assert result.returncode == 0, f"carepulse build --target {target} failed:\n{result.stdout[-6000:]}"
 
@@ -116,7 +123,9 @@ def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("spark_equal")
     raw = root / "raw"
-    subprocess.run([*CARE, "generate", "--scale", "0.01", "--seed", "11", "--out", str(raw)], cwd=PROJECT_DIR, check=True)
+    subprocess.run(
+        [*CARE, "generate", "--scale", "0.01", "--seed", "11", "--out", str(raw)], cwd=PROJECT_DIR, check=True
+    )
     _build(root / "duck", raw, "duckdb")
     _build(root / "sparkrun", raw, "spark")
     return root / "duck", root / "sparkrun"

@@ -40,7 +40,10 @@ def test_placeholder_and_parameter_counts_must_match() -> None:
 def test_every_ml_column_has_a_spark_type() -> None:
     for table, columns in TABLES.items():
         for name, definition in columns:
-            assert spark_type(definition) in {"string", "int", "bigint", "double", "boolean", "date", "timestamp"}, (table, name)
+            assert spark_type(definition) in {"string", "int", "bigint", "double", "boolean", "date", "timestamp"}, (
+                table,
+                name,
+            )
     assert spark_type("varchar not null check (risk_band in ('high'))") == "string"
     with pytest.raises(ValueError, match="no Spark type"):
         spark_type("hugeint")

@@ -38,9 +38,7 @@ def expected_churn(pf: PatientFrame, window: Window) -> np.ndarray:
     p = np.where(eligible & (pf.churn_day <= t0), 1.0, 0.0)
     mid = np.flatnonzero(eligible & (pf.churn_day > t0) & (pf.churn_day <= window.end_day))
     days = t0 + np.arange(params.CHURN_INACTIVITY_DAYS + 1)
-    rates = daily_event_rate(
-        window, days[None, :], pf.enroll_s[mid, None], pf.level0[mid, None], pf.decay[mid, None]
-    )
+    rates = daily_event_rate(window, days[None, :], pf.enroll_s[mid, None], pf.level0[mid, None], pf.decay[mid, None])
     rates = np.where(days[None, :] < pf.churn_day[mid, None], rates, 0.0)
     p[mid] = np.exp(-rates.sum(axis=1))
     return p
@@ -60,7 +58,9 @@ def expected_events(pf: PatientFrame, window: Window) -> float:
 
 def refresh(pf: PatientFrame) -> None:
     """Recompute hazards and churn times from the stored draws after changing params."""
-    pf.contributions = hazard_contributions(pf.condition, pf.location, pf.referral, pf.plan, pf.sex, pf.age, pf.log_level0)
+    pf.contributions = hazard_contributions(
+        pf.condition, pf.location, pf.referral, pf.plan, pf.sex, pf.age, pf.log_level0
+    )
     pf.h0, pf.decay, pf.growth, pf.churn_s, pf.churn_day = churn_from_draws(pf.contributions, pf.enroll_s, pf.exp_draw)
 
 

@@ -41,7 +41,9 @@ def claims_table(n: int, pf: PatientFrame, pv: ProviderFrame, window: Window, se
     shares = np.asarray(params.SPECIALTY_SHARES)
     spec_mult = spec_mult / (spec_mult * shares).sum() * shares.sum()
     sigma = params.PAID_SIGMA
-    paid = np.round(params.PAID_MEAN * spec_mult[pv.specialty[provider]] * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2), 2)
+    paid = np.round(
+        params.PAID_MEAN * spec_mult[pv.specialty[provider]] * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2), 2
+    )
     has_deductible = rng.random(n) < params.DEDUCTIBLE_SHARE
     deductible = np.where(has_deductible, np.round(paid * rng.uniform(0.1, 0.6, n), 2), 0.0)
 

@@ -28,20 +28,61 @@ from .outreach import CALL_ID_PREFIX, CALL_ID_WIDTH
 from .providers import RESERVED_BASE_LO, npi_check_digits, npis_from_bases
 
 RULES: dict[str, tuple[str, ...]] = {
-    "patients": ("missing_key", "unparseable_value", "unknown_value", "impossible_date", "after_as_of", "duplicate_key"),
-    "engagement_events": ("missing_key", "unparseable_value", "unknown_value", "impossible_date", "after_as_of",
-                          "negative_amount", "duplicate_key", "orphan_reference"),
-    "care_journey_stages": ("unparseable_value", "unknown_value", "impossible_date", "end_before_start", "after_as_of",
-                            "duplicate_key", "orphan_reference"),
-    "outreach_calls": ("missing_key", "unparseable_value", "unknown_value", "impossible_date", "after_as_of",
-                       "duplicate_key", "orphan_reference"),
+    "patients": (
+        "missing_key",
+        "unparseable_value",
+        "unknown_value",
+        "impossible_date",
+        "after_as_of",
+        "duplicate_key",
+    ),
+    "engagement_events": (
+        "missing_key",
+        "unparseable_value",
+        "unknown_value",
+        "impossible_date",
+        "after_as_of",
+        "negative_amount",
+        "duplicate_key",
+        "orphan_reference",
+    ),
+    "care_journey_stages": (
+        "unparseable_value",
+        "unknown_value",
+        "impossible_date",
+        "end_before_start",
+        "after_as_of",
+        "duplicate_key",
+        "orphan_reference",
+    ),
+    "outreach_calls": (
+        "missing_key",
+        "unparseable_value",
+        "unknown_value",
+        "impossible_date",
+        "after_as_of",
+        "duplicate_key",
+        "orphan_reference",
+    ),
     "providers": ("missing_key", "duplicate_key", "invalid_npi"),
-    "claims": ("missing_key", "unparseable_value", "impossible_date", "end_before_start", "after_as_of",
-               "negative_amount", "duplicate_key", "orphan_reference", "malformed_code"),
+    "claims": (
+        "missing_key",
+        "unparseable_value",
+        "impossible_date",
+        "end_before_start",
+        "after_as_of",
+        "negative_amount",
+        "duplicate_key",
+        "orphan_reference",
+        "malformed_code",
+    ),
 }
 KEY_COLUMN = {
-    "patients": "patient_id", "engagement_events": "event_id", "outreach_calls": "call_id",
-    "providers": "provider_id", "claims": "claim_id",
+    "patients": "patient_id",
+    "engagement_events": "event_id",
+    "outreach_calls": "call_id",
+    "providers": "provider_id",
+    "claims": "claim_id",
 }
 #: Enumerations, the value that is never allowed, and where case/space variants are sprinkled.
 ENUM_COLUMNS = {
@@ -50,8 +91,15 @@ ENUM_COLUMNS = {
     "care_journey_stages": ("stage",),
     "outreach_calls": ("channel", "outcome"),
 }
-UNKNOWN_VALUES = {"sex": "X", "location_type": "lunar", "referral_source": "billboard", "event_type": "teleport",
-                  "stage": "surgery", "channel": "pigeon", "outcome": "maybe"}
+UNKNOWN_VALUES = {
+    "sex": "X",
+    "location_type": "lunar",
+    "referral_source": "billboard",
+    "event_type": "teleport",
+    "stage": "surgery",
+    "channel": "pigeon",
+    "outcome": "maybe",
+}
 #: Column that gets the unparseable value, rotating, and its kind.
 PARSE_COLUMNS = {
     "patients": (("birth_date", "date"), ("enrolled_at", "timestamp")),
@@ -157,8 +205,10 @@ class DirtyInjector:
         rule_idx = (start + np.arange(k)) % len(rules)
         self.injected[table_name] = start + k
         template = rng.choice(clean.num_rows, size=k, replace=k > clean.num_rows)
-        rows = {name: clean.column(name).take(pa.array(template)).to_numpy(zero_copy_only=False).astype(object)
-                for name in clean.column_names}
+        rows = {
+            name: clean.column(name).take(pa.array(template)).to_numpy(zero_copy_only=False).astype(object)
+            for name in clean.column_names
+        }
         keys = np.empty(k, dtype=object)
         for r, rule in enumerate(rules):
             sel = np.flatnonzero(rule_idx == r)
@@ -167,10 +217,19 @@ class DirtyInjector:
         keys[:] = self._record_keys(table_name, rows)
         missing = rule_idx == rules.index("missing_key") if "missing_key" in rules else np.zeros(k, bool)
         keys[missing] = None
-        self.records.append(pa.table(
-            {"table_name": pa.array([table_name] * k), "record_key": pa.array(list(keys), type=pa.string()),
-             "rule": pa.array(np.asarray(rules, dtype=object)[rule_idx], type=pa.string())}, schema=DIRTY_ROWS_SCHEMA))
-        bad = pa.table({name: pa.array(list(rows[name]), type=clean.schema.field(name).type) for name in clean.column_names})
+        self.records.append(
+            pa.table(
+                {
+                    "table_name": pa.array([table_name] * k),
+                    "record_key": pa.array(list(keys), type=pa.string()),
+                    "rule": pa.array(np.asarray(rules, dtype=object)[rule_idx], type=pa.string()),
+                },
+                schema=DIRTY_ROWS_SCHEMA,
+            )
+        )
+        bad = pa.table(
+            {name: pa.array(list(rows[name]), type=clean.schema.field(name).type) for name in clean.column_names}
+        )
         return pa.concat_tables([clean, bad])
 
     def dirty_rows(self) -> pa.Table:
@@ -205,14 +264,20 @@ class DirtyInjector:
             rows["stage"][sel] = stages[pos]
 
     # ------------------------------------------------------------------ rules
-    def _missing_key(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _missing_key(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         values = np.where(np.arange(sel.size) % 2 == 0, None, "")
         rows[KEY_COLUMN[table_name]][sel] = values
 
-    def _duplicate_key(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _duplicate_key(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         """An exact copy of a clean row: nothing to change."""
 
-    def _unparseable_value(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _unparseable_value(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
         options = PARSE_COLUMNS[table_name]
         for j, (column, kind) in enumerate(options):
@@ -220,13 +285,17 @@ class DirtyInjector:
             values = BAD_VALUES[kind]
             rows[column][part] = np.asarray(values, dtype=object)[np.arange(part.size) % len(values)]
 
-    def _unknown_value(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _unknown_value(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
         columns = ENUM_COLUMNS[table_name]
         for j, column in enumerate(columns):
             rows[column][sel[j :: len(columns)]] = UNKNOWN_VALUES[column]
 
-    def _impossible_date(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _impossible_date(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
         k = sel.size
         old = _shift_to_year_range(rng, k, 1995, 4)
@@ -247,9 +316,13 @@ class DirtyInjector:
             after = np.minimum(1 + rng.integers(0, 30, size=k), room)
             ancient = _shift_to_year_range(rng, k, 1850, 45)
             use_after = (np.arange(k) % 2 == 1) & (after >= 1)
-            rows["birth_date"][sel] = np.where(use_after, _fmt_days(enrolled + after.astype("timedelta64[D]")), _fmt_days(ancient))
+            rows["birth_date"][sel] = np.where(
+                use_after, _fmt_days(enrolled + after.astype("timedelta64[D]")), _fmt_days(ancient)
+            )
 
-    def _after_as_of(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _after_as_of(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
         future = _shift_to_year_range(rng, sel.size, 2099, 1)
         if table_name in TIMESTAMP_COLUMN:
@@ -265,7 +338,9 @@ class DirtyInjector:
         elif table_name == "patients":
             rows["enrolled_at"][sel] = _fmt_days(future, _clock(rows["enrolled_at"][sel]))
 
-    def _end_before_start(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _end_before_start(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
         k = sel.size
         if table_name == "claims":
@@ -273,10 +348,14 @@ class DirtyInjector:
             rows["claim_end_date"][sel] = _fmt_days(start - rng.integers(1, 6, size=k).astype("timedelta64[D]"))
         else:
             entered = pc.strptime(pa.array(list(rows["entered_at"][sel]), type=pa.string()), "%Y-%m-%d %H:%M:%S", "s")
-            done = entered.to_numpy(zero_copy_only=False) - rng.integers(3600, 10 * 86400, size=k).astype("timedelta64[s]")
+            done = entered.to_numpy(zero_copy_only=False) - rng.integers(3600, 10 * 86400, size=k).astype(
+                "timedelta64[s]"
+            )
             rows["completed_at"][sel] = _obj(pa.array(done, type=pa.timestamp("s")).cast(pa.string()))
 
-    def _negative_amount(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _negative_amount(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
         values = _obj(pa.array(-np.round(rng.uniform(1, 150, size=sel.size), 2)).cast(pa.string()))
         if table_name == "engagement_events":
@@ -286,7 +365,9 @@ class DirtyInjector:
             rows["paid_amount"][sel[paid]] = values[paid]
             rows["deductible_amount"][sel[~paid]] = values[~paid]
 
-    def _orphan_reference(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _orphan_reference(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         k = sel.size
         if table_name == "care_journey_stages":
             numbers = self._take("orphan_patient", k, ORPHAN_PATIENT_BASE)
@@ -302,7 +383,9 @@ class DirtyInjector:
             bases = self._take("orphan_provider", prov.size, ORPHAN_PROVIDER_BASE)
             rows["provider_id"][prov] = _obj(npis_from_bases(bases))
 
-    def _invalid_npi(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _invalid_npi(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         k = sel.size
         bases = self._take("invalid_npi", k, INVALID_NPI_BASE)
         wrong = (npi_check_digits(bases) + rng.integers(1, 10, size=k)) % 10
@@ -310,12 +393,18 @@ class DirtyInjector:
         nine = _obj(fixed_ids("", bases, 9))
         rows["provider_id"][sel] = np.where(np.arange(k) % 2 == 0, ten, nine)
 
-    def _malformed_code(self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator) -> None:
+    def _malformed_code(
+        self, table_name: str, rows: dict[str, np.ndarray], sel: np.ndarray, rng: np.random.Generator
+    ) -> None:
         self._fresh_key(table_name, rows, sel)
-        rows["diagnosis_code"][sel] = np.asarray(MALFORMED_CODES, dtype=object)[np.arange(sel.size) % len(MALFORMED_CODES)]
+        rows["diagnosis_code"][sel] = np.asarray(MALFORMED_CODES, dtype=object)[
+            np.arange(sel.size) % len(MALFORMED_CODES)
+        ]
 
 
-def journey_pool(journeys: pa.Table, patient_ids: pa.Array, rng: np.random.Generator, stages: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def journey_pool(
+    journeys: pa.Table, patient_ids: pa.Array, rng: np.random.Generator, stages: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """(patient_id, stage) pairs absent from the clean journeys, one per patient, shuffled.
 
     Bad journey rows that must not collide with a clean key use these pairs (or the pair's

@@ -101,24 +101,39 @@ def generate_event_block(pf: PatientFrame, window: Window, seed: int, block: int
     ts = np.concatenate([ts, fix_ts])
     n = ev_local.size
 
-    condition = pf.condition[lo + ev_local]
-    mix = np.asarray([params.EVENT_TYPE_MIX[c] for c in params.CONDITIONS])
-    cum = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
-    u = rng.random(n)
-    etype = (u[:, None] > cum[condition]).sum(axis=1).astype(np.int8)
-    etype = np.minimum(etype, len(params.EVENT_TYPES) - 1)
-    etype[n - k:] = params.EVENT_TYPES.index("login")
-    revenue = np.zeros(n)
-    z = rng.standard_normal(n)
-    for name, (median, sigma) in params.EVENT_REVENUE.items():
-        mask = etype == params.EVENT_TYPES.index(name)
-        revenue[mask] = np.round(median * np.exp(sigma * z[mask]), 2)
+    etype = draw_event_types(rng, pf.condition[lo + ev_local])
+    etype[n - k :] = params.EVENT_TYPES.index("login")
+    revenue = draw_event_revenue(rng, etype)
 
     order = np.lexsort((ts, ev_local))
     return EventBlock(
-        lo=lo, hi=hi, patient=(lo + ev_local[order]).astype(np.int64), ts_s=ts[order].astype(np.int64),
-        etype=etype[order], revenue=revenue[order], forced=forced,
+        lo=lo,
+        hi=hi,
+        patient=(lo + ev_local[order]).astype(np.int64),
+        ts_s=ts[order].astype(np.int64),
+        etype=etype[order],
+        revenue=revenue[order],
+        forced=forced,
     )
+
+
+def draw_event_types(rng: np.random.Generator, condition: np.ndarray) -> np.ndarray:
+    """Event type codes from each patient condition's mix (one uniform draw per event)."""
+    mix = np.asarray([params.EVENT_TYPE_MIX[c] for c in params.CONDITIONS])
+    cum = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
+    u = rng.random(condition.size)
+    etype = (u[:, None] > cum[condition]).sum(axis=1).astype(np.int8)
+    return np.minimum(etype, len(params.EVENT_TYPES) - 1)
+
+
+def draw_event_revenue(rng: np.random.Generator, etype: np.ndarray) -> np.ndarray:
+    """Billed revenue per event: log-normal by type, 0 for types that bill nothing."""
+    revenue = np.zeros(etype.size)
+    z = rng.standard_normal(etype.size)
+    for name, (median, sigma) in params.EVENT_REVENUE.items():
+        mask = etype == params.EVENT_TYPES.index(name)
+        revenue[mask] = np.round(median * np.exp(sigma * z[mask]), 2)
+    return revenue
 
 
 def events_table(eb: EventBlock, first_number: int, patient_ids: pa.Array, window: Window) -> pa.Table:

@@ -17,11 +17,13 @@ from .patients import PatientFrame
 from .seeding import rng_for
 
 
-def journeys_table(pf: PatientFrame, window: Window, seed: int) -> pa.Table:
-    """The raw `care_journey_stages` table, typed, sorted by patient and stage order."""
+def journeys_table(pf: PatientFrame, window: Window, seed: int, end_day: int | None = None) -> pa.Table:
+    """The raw `care_journey_stages` table, typed, sorted by patient and stage order, as known
+    at the end of day index `end_day` (default the window's last day). The draws do not
+    depend on end_day, so a later end_day only adds entries and completions (appended days)."""
     rng = rng_for(seed, "journeys")
     n = pf.n
-    end_s = (window.end_day + 1) * SECONDS_PER_DAY - 1
+    end_s = ((window.end_day if end_day is None else end_day) + 1) * SECONDS_PER_DAY - 1
     cond_mult = np.asarray([params.STAGE_COMPLETE_CONDITION_MULT[c] for c in params.CONDITIONS])[pf.condition]
     loc_mult = np.asarray([params.STAGE_COMPLETE_LOCATION_MULT[c] for c in params.LOCATIONS])[pf.location]
     prev_done = np.ones(n, dtype=bool)
@@ -37,8 +39,9 @@ def journeys_table(pf: PatientFrame, window: Window, seed: int) -> pa.Table:
         p_done = np.clip(params.STAGE_COMPLETE[s] * cond_mult * loc_mult, 0, 1)
         done = entered & (u_done < p_done) & (done_t < pf.churn_s) & (done_t <= end_s)
         idx = np.flatnonzero(entered)
-        parts.append((idx, np.full(idx.size, s, np.int8), enter_t[idx].astype(np.int64),
-                      done_t[idx].astype(np.int64), done[idx]))
+        parts.append(
+            (idx, np.full(idx.size, s, np.int8), enter_t[idx].astype(np.int64), done_t[idx].astype(np.int64), done[idx])
+        )
         prev_done, prev_time = done, done_t
     patient = np.concatenate([p[0] for p in parts])
     stage = np.concatenate([p[1] for p in parts])
@@ -46,7 +49,9 @@ def journeys_table(pf: PatientFrame, window: Window, seed: int) -> pa.Table:
     completed_s = np.concatenate([p[3] for p in parts])
     completed = np.concatenate([p[4] for p in parts])
     order = np.lexsort((stage, patient))
-    patient, stage, entered_s, completed_s, completed = (a[order] for a in (patient, stage, entered_s, completed_s, completed))
+    patient, stage, entered_s, completed_s, completed = (
+        a[order] for a in (patient, stage, entered_s, completed_s, completed)
+    )
     return pa.table(
         {
             "patient_id": pf.ids().take(pa.array(patient)),

@@ -55,8 +55,14 @@ def _hour_term(hours: np.ndarray) -> np.ndarray:
 
 
 def engage_terms(
-    channel: np.ndarray, program: np.ndarray, hour: np.ndarray, weekday: np.ndarray,
-    condition: np.ndarray, age: np.ndarray, recent_events: np.ndarray, prior_engaged: np.ndarray,
+    channel: np.ndarray,
+    program: np.ndarray,
+    hour: np.ndarray,
+    weekday: np.ndarray,
+    condition: np.ndarray,
+    age: np.ndarray,
+    recent_events: np.ndarray,
+    prior_engaged: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Each driver's additive term on logit P(engaged)."""
     w = params.ENGAGE_WEIGHTS
@@ -79,6 +85,48 @@ def _recent_event_counts(eb: EventBlock, patient: np.ndarray, ts: np.ndarray) ->
     key = patient.astype(np.int64) * shift + ts
     span = params.ENGAGE_RECENT_DAYS * SECONDS_PER_DAY
     return np.searchsorted(ev_key, key, side="left") - np.searchsorted(ev_key, key - span, side="left")
+
+
+def draw_programs(rng: np.random.Generator, condition: np.ndarray) -> np.ndarray:
+    """Program of each call, from the condition's program mix."""
+    mix = np.asarray([params.PROGRAM_MIX[c] for c in params.CONDITIONS])
+    cum = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
+    n = condition.size
+    return np.minimum((rng.random(n)[:, None] > cum[condition]).sum(axis=1), len(params.PROGRAMS) - 1).astype(np.int8)
+
+
+def resolve_engagement(
+    static: dict[str, np.ndarray], rank: np.ndarray, owner: np.ndarray, engaged_so_far: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Engaged or not for calls that depend on the same patient's earlier engaged calls:
+    one vectorised step per call rank. `owner` indexes engaged_so_far (updated in place:
+    appended days carry it from day to day). Returns engaged, probability, prior engaged."""
+    n = rank.size
+    static_logit = params.ENGAGE_INTERCEPT + sum(v for k, v in static.items() if k != "prior_engaged")
+    prior = np.zeros(n, dtype=np.int64)
+    engaged = np.zeros(n, dtype=bool)
+    probability = np.zeros(n)
+    for r in range(int(rank.max()) + 1 if n else 0):
+        idx = np.flatnonzero(rank == r)
+        prior[idx] = engaged_so_far[owner[idx]]
+        logit = static_logit[idx] + params.ENGAGE_WEIGHTS["prior_engaged"] * np.minimum(
+            prior[idx], params.ENGAGE_PRIOR_CAP
+        )
+        probability[idx] = 1.0 / (1.0 + np.exp(-logit))
+        engaged[idx] = u[idx] < probability[idx]
+        engaged_so_far[owner[idx]] += engaged[idx]
+    return engaged, probability, prior
+
+
+def non_engaged_outcomes(channel: np.ndarray, engaged: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Outcome codes: 0 engaged, else the channel's split of non-engaged outcomes by uniform draws v."""
+    outcome = np.zeros(channel.size, dtype=np.int8)
+    for c, name in enumerate(params.CHANNELS):
+        split = np.asarray(params.NON_ENGAGED_SPLIT[name], dtype=float)
+        cum_split = np.cumsum(split / split.sum())
+        mask = (channel == c) & ~engaged
+        outcome[mask] = 1 + np.minimum((v[mask, None] > cum_split[None, :]).sum(axis=1), len(split) - 1)
+    return outcome
 
 
 def generate_call_block(pf: PatientFrame, window: Window, eb: EventBlock, seed: int, block: int) -> CallBlock:
@@ -106,41 +154,29 @@ def generate_call_block(pf: PatientFrame, window: Window, eb: EventBlock, seed: 
 
     condition = pf.condition[patient]
     channel = rng.choice(len(params.CHANNELS), size=n, p=np.asarray(params.CHANNEL_SHARES)).astype(np.int8)
-    mix = np.asarray([params.PROGRAM_MIX[c] for c in params.CONDITIONS])
-    cum = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
-    program = np.minimum((rng.random(n)[:, None] > cum[condition]).sum(axis=1), len(params.PROGRAMS) - 1).astype(np.int8)
+    program = draw_programs(rng, condition)
     age = pf.age[patient] + (ts - pf.enroll_s[patient]) / (DAYS_PER_YEAR * SECONDS_PER_DAY)
     recent = _recent_event_counts(eb, patient, ts)
 
     # rank of each call within its patient, then one vectorised step per rank
     starts = np.cumsum(counts) - counts
     rank = np.arange(n) - starts[local]
-    prior = np.zeros(n, dtype=np.int64)
     engaged_so_far = np.zeros(hi - lo, dtype=np.int64)
     u = rng.random(n)
     static = engage_terms(channel, program, hour, window.weekday(day), condition, age, recent, np.zeros(n))
-    static_logit = params.ENGAGE_INTERCEPT + sum(v for k, v in static.items() if k != "prior_engaged")
-    engaged = np.zeros(n, dtype=bool)
-    probability = np.zeros(n)
-    for r in range(int(rank.max()) + 1 if n else 0):
-        idx = np.flatnonzero(rank == r)
-        prior[idx] = engaged_so_far[local[idx]]
-        logit = static_logit[idx] + params.ENGAGE_WEIGHTS["prior_engaged"] * np.minimum(prior[idx], params.ENGAGE_PRIOR_CAP)
-        probability[idx] = 1.0 / (1.0 + np.exp(-logit))
-        engaged[idx] = u[idx] < probability[idx]
-        engaged_so_far[local[idx]] += engaged[idx]
-
+    engaged, probability, prior = resolve_engagement(static, rank, local, engaged_so_far, u)
     terms = engage_terms(channel, program, hour, window.weekday(day), condition, age, recent, prior)
-    outcome = np.zeros(n, dtype=np.int8)
-    v = rng.random(n)
-    for c, name in enumerate(params.CHANNELS):
-        split = np.asarray(params.NON_ENGAGED_SPLIT[name], dtype=float)
-        cum_split = np.cumsum(split / split.sum())
-        mask = (channel == c) & ~engaged
-        outcome[mask] = 1 + np.minimum((v[mask, None] > cum_split[None, :]).sum(axis=1), len(split) - 1)
+    outcome = non_engaged_outcomes(channel, engaged, rng.random(n))
     return CallBlock(
-        patient=patient, ts_s=ts, channel=channel, program=program, outcome=outcome,
-        probability=probability, recent_events=recent, prior_engaged=prior, terms=terms,
+        patient=patient,
+        ts_s=ts,
+        channel=channel,
+        program=program,
+        outcome=outcome,
+        probability=probability,
+        recent_events=recent,
+        prior_engaged=prior,
+        terms=terms,
     )
 
 

@@ -102,8 +102,30 @@ SEASONALITY = tuple(round(1.0 + 0.15 * math.cos(2 * math.pi * m / 12), 4) for m 
 WEEKDAY_FACTOR = (1.1, 1.1, 1.1, 1.1, 1.1, 0.75, 0.75)
 #: Relative weight of each hour of the day for events.
 EVENT_HOUR_WEIGHTS = (
-    0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 1.0, 1.5, 1.6, 1.5, 1.3,
-    1.2, 1.2, 1.0, 1.0, 1.1, 1.2, 1.4, 1.6, 1.6, 1.3, 0.8, 0.4,
+    0.15,
+    0.1,
+    0.1,
+    0.1,
+    0.15,
+    0.3,
+    0.6,
+    1.0,
+    1.5,
+    1.6,
+    1.5,
+    1.3,
+    1.2,
+    1.2,
+    1.0,
+    1.0,
+    1.1,
+    1.2,
+    1.4,
+    1.6,
+    1.6,
+    1.3,
+    0.8,
+    0.4,
 )
 EVENT_TYPES = ("login", "telemedicine_visit", "medication_refill", "health_tracking", "education_content", "message")
 #: Event-type mix by condition (rows follow CONDITIONS, columns EVENT_TYPES).
@@ -126,7 +148,13 @@ STAGE_COMPLETE = (0.90, 0.85, 0.75, 0.70)
 #: Median days spent in each stage (lognormal, sigma 0.5) and mean gap before entering it.
 STAGE_MEDIAN_DAYS = (4.0, 10.0, 45.0, 30.0)
 STAGE_GAP_DAYS = (6.0, 5.0, 7.0, 10.0)
-STAGE_COMPLETE_CONDITION_MULT = {"diabetes": 1.0, "hypertension": 1.0, "copd": 0.95, "heart_failure": 0.97, "depression": 0.85}
+STAGE_COMPLETE_CONDITION_MULT = {
+    "diabetes": 1.0,
+    "hypertension": 1.0,
+    "copd": 0.95,
+    "heart_failure": 0.97,
+    "depression": 0.85,
+}
 STAGE_COMPLETE_LOCATION_MULT = {"urban": 1.0, "suburban": 0.97, "rural": 0.90}
 
 # --------------------------------------------------------------------------- outreach
@@ -155,17 +183,59 @@ NON_ENGAGED_SPLIT = {
 #: Share of calls moved off weekends (to Friday/Monday) and share placed outside 8-20h.
 CALL_WEEKEND_KEEP = 0.2
 CALL_HOUR_WEIGHTS = (  # 0..23; 8-20 carry almost everything
-    0, 0, 0, 0, 0, 0, 0, 0.15, 1.0, 1.1, 1.2, 1.2, 0.9, 1.0, 1.0, 1.0, 1.0, 1.1, 1.1, 1.0, 0.6, 0.1, 0, 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0.15,
+    1.0,
+    1.1,
+    1.2,
+    1.2,
+    0.9,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    1.1,
+    1.1,
+    1.0,
+    0.6,
+    0.1,
+    0,
+    0,
 )
 #: logit P(engaged) = intercept + sum of the terms below.
 ENGAGE_INTERCEPT = -1.82  # calibrated to ~30% engaged
 ENGAGE_WEIGHTS: dict[str, Any] = {
     "channel": {"phone": 0.5, "sms": 0.0, "email": -0.6},
     # by hour of day; hours not listed get "other"
-    "hour": {"8": -0.1, "9": 0.0, "10": 0.35, "11": 0.35, "12": 0.1, "13": 0.0, "14": -0.1, "15": -0.1,
-             "16": 0.0, "17": 0.3, "18": 0.3, "19": 0.1, "other": -0.5},
+    "hour": {
+        "8": -0.1,
+        "9": 0.0,
+        "10": 0.35,
+        "11": 0.35,
+        "12": 0.1,
+        "13": 0.0,
+        "14": -0.1,
+        "15": -0.1,
+        "16": 0.0,
+        "17": 0.3,
+        "18": 0.3,
+        "19": 0.1,
+        "other": -0.5,
+    },
     "weekday": {"0": 0.05, "1": 0.1, "2": 0.1, "3": 0.05, "4": -0.1, "5": -0.3, "6": -0.4},
-    "primary_condition": {"diabetes": 0.0, "hypertension": -0.05, "copd": 0.15, "heart_failure": 0.25, "depression": -0.25},
+    "primary_condition": {
+        "diabetes": 0.0,
+        "hypertension": -0.05,
+        "copd": 0.15,
+        "heart_failure": 0.25,
+        "depression": -0.25,
+    },
     "program": {"care_management": 0.1, "medication_adherence": 0.0, "wellness": -0.15},
     "age_per_decade": 0.10,  # times (age_at_call - 55) / 10
     "recent_events_log1p": 0.45,  # times log1p(events of the patient in the 30 days before the call)
@@ -175,8 +245,16 @@ ENGAGE_PRIOR_CAP = 3
 ENGAGE_RECENT_DAYS = 30
 
 # --------------------------------------------------------------------------- providers and claims
-SPECIALTIES = ("family_medicine", "internal_medicine", "cardiology", "endocrinology", "pulmonology", "psychiatry",
-               "nephrology", "behavioral_health")
+SPECIALTIES = (
+    "family_medicine",
+    "internal_medicine",
+    "cardiology",
+    "endocrinology",
+    "pulmonology",
+    "psychiatry",
+    "nephrology",
+    "behavioral_health",
+)
 SPECIALTY_SHARES = (0.28, 0.22, 0.11, 0.08, 0.07, 0.09, 0.05, 0.10)
 #: Paid-amount multiplier per specialty (mean per claim stays ~ PAID_MEAN).
 SPECIALTY_PAID_MULT = (0.8, 0.9, 1.5, 1.1, 1.2, 1.0, 1.3, 0.8)
@@ -206,11 +284,31 @@ PROCEDURE_CODES = ("99213", "99214", "99212", "99215", "99441", "93000", "80053"
 PROCEDURE_SHARES = (0.30, 0.22, 0.10, 0.06, 0.06, 0.06, 0.06, 0.05, 0.05, 0.04)
 PROCEDURE_NULL_SHARE = 0.1
 STATE_CITIES = (
-    ("CA", "Los Angeles"), ("CA", "San Diego"), ("TX", "Houston"), ("TX", "Dallas"), ("FL", "Miami"),
-    ("FL", "Orlando"), ("NY", "New York"), ("NY", "Buffalo"), ("PA", "Philadelphia"), ("IL", "Chicago"),
-    ("OH", "Columbus"), ("GA", "Atlanta"), ("NC", "Charlotte"), ("MI", "Detroit"), ("NJ", "Newark"),
-    ("VA", "Richmond"), ("WA", "Seattle"), ("AZ", "Phoenix"), ("MA", "Boston"), ("TN", "Nashville"),
-    ("CO", "Denver"), ("MN", "Minneapolis"), ("MO", "St. Louis"), ("OR", "Portland"), ("ME", "Bangor"),
+    ("CA", "Los Angeles"),
+    ("CA", "San Diego"),
+    ("TX", "Houston"),
+    ("TX", "Dallas"),
+    ("FL", "Miami"),
+    ("FL", "Orlando"),
+    ("NY", "New York"),
+    ("NY", "Buffalo"),
+    ("PA", "Philadelphia"),
+    ("IL", "Chicago"),
+    ("OH", "Columbus"),
+    ("GA", "Atlanta"),
+    ("NC", "Charlotte"),
+    ("MI", "Detroit"),
+    ("NJ", "Newark"),
+    ("VA", "Richmond"),
+    ("WA", "Seattle"),
+    ("AZ", "Phoenix"),
+    ("MA", "Boston"),
+    ("TN", "Nashville"),
+    ("CO", "Denver"),
+    ("MN", "Minneapolis"),
+    ("MO", "St. Louis"),
+    ("OR", "Portland"),
+    ("ME", "Bangor"),
 )
 
 # --------------------------------------------------------------------------- calibration targets
@@ -239,3 +337,9 @@ def as_dict() -> dict[str, Any]:
         return value
 
     return {name.lower(): plain(value) for name, value in globals().items() if name.isupper()}
+
+
+# Appended days (generate.append): per day, new patients as a share of the history's
+# patients (about 1.4 a day at scale 0.01) and new providers as a share of its providers.
+APPEND_NEW_PATIENT_SHARE = 0.0014
+APPEND_NEW_PROVIDER_SHARE = 0.0004

@@ -49,10 +49,11 @@ class PatientFrame:
     churn_day: np.ndarray
     exp_draw: np.ndarray  # the Exp(1) draw inverted into the churn time
     contributions: dict[str, np.ndarray] = field(default_factory=dict)
+    first_number: int = 1  # appended days' new patients are numbered from 7,000,000 (generate.append)
 
     @property
     def numbers(self) -> np.ndarray:
-        return np.arange(1, self.n + 1, dtype=np.int64)
+        return np.arange(self.first_number, self.first_number + self.n, dtype=np.int64)
 
     def ids(self) -> pa.StringArray:
         return fixed_ids("P", self.numbers, 7)
@@ -72,8 +73,13 @@ def sample_enrollment_days(rng: np.random.Generator, n: int, window: Window) -> 
 
 
 def hazard_contributions(
-    condition: np.ndarray, location: np.ndarray, referral: np.ndarray, plan: np.ndarray,
-    sex: np.ndarray, age: np.ndarray, log_level0: np.ndarray,
+    condition: np.ndarray,
+    location: np.ndarray,
+    referral: np.ndarray,
+    plan: np.ndarray,
+    sex: np.ndarray,
+    age: np.ndarray,
+    log_level0: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Each factor's additive term on the log monthly hazard at enrollment."""
     w = params.HAZARD_WEIGHTS
@@ -90,7 +96,9 @@ def hazard_contributions(
     return out
 
 
-def hazard_from_contributions(contributions: dict[str, np.ndarray], intercept: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hazard_from_contributions(
+    contributions: dict[str, np.ndarray], intercept: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(h0, decay, growth): monthly hazard at enrollment, level decay and hazard growth."""
     log_h0 = intercept + sum(contributions.values())
     h0 = np.exp(log_h0)
@@ -134,10 +142,26 @@ def sample_patients(n: int, window: Window, seed: int) -> PatientFrame:
     contributions = hazard_contributions(condition, location, referral, plan, sex, age, log_level0)
     h0, decay, growth, churn_s, churn_day = churn_from_draws(contributions, enroll_s, exp_draws)
     return PatientFrame(
-        n=n, condition=condition, location=location, referral=referral, plan=plan, sex=sex,
-        zip_code=zip_code, age=age, birth_date=birth_date, enroll_s=enroll_s, enroll_day=enroll_day,
-        log_level0=log_level0, level0=np.exp(log_level0), h0=h0, decay=decay, growth=growth,
-        churn_s=churn_s, churn_day=churn_day, exp_draw=exp_draws, contributions=contributions,
+        n=n,
+        condition=condition,
+        location=location,
+        referral=referral,
+        plan=plan,
+        sex=sex,
+        zip_code=zip_code,
+        age=age,
+        birth_date=birth_date,
+        enroll_s=enroll_s,
+        enroll_day=enroll_day,
+        log_level0=log_level0,
+        level0=np.exp(log_level0),
+        h0=h0,
+        decay=decay,
+        growth=growth,
+        churn_s=churn_s,
+        churn_day=churn_day,
+        exp_draw=exp_draws,
+        contributions=contributions,
     )
 
 

@@ -181,7 +181,9 @@ def generate(
 
         journeys = journeys_table(pf, window, seed)
         if injector is not None:
-            injector.journey_pool = journey_pool(journeys, patient_ids, rng_for(seed, "dirty:journey_pool"), params.STAGES)
+            injector.journey_pool = journey_pool(
+                journeys, patient_ids, rng_for(seed, "dirty:journey_pool"), params.STAGES
+            )
         output.write("care_journey_stages", journeys)
         del journeys
         claims = claims_table(_count(scale, params.CLAIMS_PER_SCALE), pf, pv, window, seed)
@@ -229,7 +231,10 @@ def generate(
     realised["dirty_counts"] = dirty_counts
     (truth_dir / "factor_weights.json").write_text(json.dumps(factor_weights(realised), indent=2) + "\n")
     return GenerateResult(
-        out=out, truth_dir=truth_dir, row_counts=row_counts, seconds=round(time.perf_counter() - started, 3),
-        dirty_counts=dirty_counts, realised=realised,
+        out=out,
+        truth_dir=truth_dir,
+        row_counts=row_counts,
+        seconds=round(time.perf_counter() - started, 3),
+        dirty_counts=dirty_counts,
+        realised=realised,
     )
-

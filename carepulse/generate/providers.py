@@ -97,8 +97,15 @@ def sample_providers(n: int, window: Window, seed: int) -> ProviderFrame:
     stops = rng.random(n) < params.PROVIDER_STOP
     stop_at = start_day + 30 + np.floor(rng.random(n) * np.maximum(window.end_day - start_day - 31, 1)).astype(np.int64)
     stop_day = np.where(stops, np.minimum(stop_at, window.end_day), window.end_day)
-    return ProviderFrame(n=n, base=base, specialty=specialty, place=place, volume=volume,
-                         start_day=start_day.astype(np.int64), stop_day=stop_day.astype(np.int64))
+    return ProviderFrame(
+        n=n,
+        base=base,
+        specialty=specialty,
+        place=place,
+        volume=volume,
+        start_day=start_day.astype(np.int64),
+        stop_day=stop_day.astype(np.int64),
+    )
 
 
 def providers_table(pv: ProviderFrame) -> pa.Table:
@@ -109,10 +116,11 @@ def providers_table(pv: ProviderFrame) -> pa.Table:
     return pa.table(
         {
             "provider_id": pv.ids(),
-            "provider_name": strings_from_parts([b"Provider ", digits_matrix(numbers, 5 if pv.n < 100_000 else 7), b" Clinic"], pv.n),
+            "provider_name": strings_from_parts(
+                [b"Provider ", digits_matrix(numbers, 5 if pv.n < 100_000 else 7), b" Clinic"], pv.n
+            ),
             "specialty": choice_strings(params.SPECIALTIES, pv.specialty),
             "state": choice_strings(states, pv.place),
             "city": choice_strings(cities, pv.place),
         }
     )
-

@@ -32,7 +32,11 @@ def churned_at_end(pf: PatientFrame, window: Window, last_event_s: np.ndarray) -
 
 
 def patient_truth_table(
-    pf: PatientFrame, window: Window, last_event_s: np.ndarray, n_events: np.ndarray, keepalive: np.ndarray,
+    pf: PatientFrame,
+    window: Window,
+    last_event_s: np.ndarray,
+    n_events: np.ndarray,
+    keepalive: np.ndarray,
     patient_ids: pa.Array,
 ) -> pa.Table:
     """One row per clean patient with the latent churn state and every hazard term."""
@@ -56,10 +60,16 @@ def patient_truth_table(
         "churn_hazard_monthly": pa.array(pf.h0),
         "hazard_growth_monthly": pa.array(pf.growth),
         "churn_hazard_monthly_at_end": pa.array(pf.h0 * np.exp(pf.growth * t_end)),
-        "churn_at": pa.array(window.to_timestamp(np.minimum(pf.churn_s, end_s)), type=pa.timestamp("s"), mask=~churned_by_end),
-        "churn_date": pa.array(window.to_date(np.minimum(pf.churn_day, window.end_day)), type=pa.date32(), mask=~churned_by_end),
+        "churn_at": pa.array(
+            window.to_timestamp(np.minimum(pf.churn_s, end_s)), type=pa.timestamp("s"), mask=~churned_by_end
+        ),
+        "churn_date": pa.array(
+            window.to_date(np.minimum(pf.churn_day, window.end_day)), type=pa.date32(), mask=~churned_by_end
+        ),
         "is_churned_at_end": pa.array(churned_at_end(pf, window, last_event_s)),
-        "last_event_at": pa.array(window.to_timestamp(np.maximum(last_event_s, 0)), type=pa.timestamp("s"), mask=last_event_s < 0),
+        "last_event_at": pa.array(
+            window.to_timestamp(np.maximum(last_event_s, 0)), type=pa.timestamp("s"), mask=last_event_s < 0
+        ),
         "n_events": pa.array(n_events.astype(np.int64)),
         "keepalive_events": pa.array(keepalive.astype(np.int64)),
         "contrib_intercept": pa.array(np.full(pf.n, params.HAZARD_INTERCEPT)),
@@ -71,8 +81,15 @@ def patient_truth_table(
 
 
 def _already_churned_posterior(
-    window: Window, k_day: int, last_day: np.ndarray, enroll_s: np.ndarray,
-    h0: np.ndarray, growth: np.ndarray, level0: np.ndarray, decay: np.ndarray, chunk: int = 10_000,
+    window: Window,
+    k_day: int,
+    last_day: np.ndarray,
+    enroll_s: np.ndarray,
+    h0: np.ndarray,
+    growth: np.ndarray,
+    level0: np.ndarray,
+    decay: np.ndarray,
+    chunk: int = 10_000,
 ) -> np.ndarray:
     """P(latent churn happened by the end of day k | silent on days last_day+1 .. k, true law).
 
@@ -91,21 +108,29 @@ def _already_churned_posterior(
         valid = j <= k_day
         bounds = np.maximum(j * SECONDS_PER_DAY, enroll_s[sl, None])
         surv = survival(h0[sl, None], growth[sl, None], (bounds - enroll_s[sl, None]) / month_s)
-        s_next = survival(h0[sl, None], growth[sl, None],
-                          (np.maximum((j + 1) * SECONDS_PER_DAY, enroll_s[sl, None]) - enroll_s[sl, None]) / month_s)
+        s_next = survival(
+            h0[sl, None],
+            growth[sl, None],
+            (np.maximum((j + 1) * SECONDS_PER_DAY, enroll_s[sl, None]) - enroll_s[sl, None]) / month_s,
+        )
         churn_on_day = np.where(valid, surv - s_next, 0.0)
         rates = np.where(valid, daily_event_rate(window, j, enroll_s[sl, None], level0[sl, None], decay[sl, None]), 0.0)
         cum = np.cumsum(rates, axis=1)
         silent_before = np.exp(-(cum - rates))
         a = (churn_on_day * silent_before).sum(axis=1)
-        s_after = survival(h0[sl], growth[sl], (np.maximum((k_day + 1) * SECONDS_PER_DAY, enroll_s[sl]) - enroll_s[sl]) / month_s)
+        s_after = survival(
+            h0[sl], growth[sl], (np.maximum((k_day + 1) * SECONDS_PER_DAY, enroll_s[sl]) - enroll_s[sl]) / month_s
+        )
         b = s_after * np.exp(-cum[:, -1])
         out[sl] = np.where(gap > 0, a / np.maximum(a + b, 1e-300), 0.0)
     return out
 
 
 def oracle_churn_probability(
-    truth_df: pd.DataFrame, cutoff: date, horizon_days: int = 90, last_event_at: pd.Series | None = None,
+    truth_df: pd.DataFrame,
+    cutoff: date,
+    horizon_days: int = 90,
+    last_event_at: pd.Series | None = None,
 ) -> pd.Series:
     """Best possible P(no engagement event on the horizon_days days after cutoff), per patient.
 
@@ -167,7 +192,9 @@ def oracle_churn_probability(
         s_end = survival(h0, growth, ((end_day + 1) * SECONDS_PER_DAY - enroll_s) / month_s)
         p_past_end = np.clip(s_end / np.maximum(surv[:, -1], 1e-300), 0, 1)
         rest = recent[~in_h]
-        rest_rates = daily_event_rate(window, rest[None, :], enroll_s[:, None], level0[:, None], decay[:, None]).sum(axis=1)
+        rest_rates = daily_event_rate(window, rest[None, :], enroll_s[:, None], level0[:, None], decay[:, None]).sum(
+            axis=1
+        )
         eligible = enroll_day < end_day - params.CHURN_INACTIVITY_DAYS
         forced_in_h = np.where(eligible, p_past_end * np.exp(-rest_rates) * in_h.sum() / recent.size, 0.0)
     p_alive = p + survive_h * silent_all * (1 - forced_in_h)
@@ -177,7 +204,9 @@ def oracle_churn_probability(
     else:
         last = pd.to_datetime(last_event_at.reindex(truth_df["patient_id"].to_numpy()))
         last_s = (last - origin).dt.total_seconds().to_numpy()
-        last_day = np.where(np.isnan(last_s), enroll_day - 1, np.floor(np.nan_to_num(last_s) / SECONDS_PER_DAY)).astype(np.int64)
+        last_day = np.where(np.isnan(last_s), enroll_day - 1, np.floor(np.nan_to_num(last_s) / SECONDS_PER_DAY)).astype(
+            np.int64
+        )
         pi = _already_churned_posterior(window, k_day, last_day, enroll_s, h0, growth, level0, decay)
         p = pi + (1 - pi) * p_alive
     p = np.where(enroll_day > k_day, np.nan, p)
@@ -233,7 +262,7 @@ def factor_weights(realised: dict[str, Any]) -> dict[str, Any]:
         "description": "Synthetic data signal of carepulse. See docs/generator.md.",
         "churn_model": {
             "log_monthly_hazard": "intercept + sum(weights[factor][level]) + age_weight_per_decade*(age-55)/10"
-                                  " - engagement_beta*log(level(t))",
+            " - engagement_beta*log(level(t))",
             "level": "level0*exp(-decay*t_months); log(level0) ~ Normal(0, level_sigma)",
             "decay": "min(decay_max, decay_base*exp(decay_gamma*(log h0 - intercept)))",
             "intercept": params.HAZARD_INTERCEPT,

@@ -22,30 +22,65 @@ FORMATS = ("parquet", "csv")
 TS = pa.timestamp("s")
 RAW_SCHEMAS: dict[str, pa.Schema] = {
     "patients": pa.schema(
-        [("patient_id", pa.string()), ("first_name", pa.string()), ("last_name", pa.string()),
-         ("email", pa.string()), ("phone", pa.string()), ("birth_date", pa.date32()), ("sex", pa.string()),
-         ("zip_code", pa.string()), ("location_type", pa.string()), ("primary_condition", pa.string()),
-         ("referral_source", pa.string()), ("plan_type", pa.string()), ("enrolled_at", TS)]
+        [
+            ("patient_id", pa.string()),
+            ("first_name", pa.string()),
+            ("last_name", pa.string()),
+            ("email", pa.string()),
+            ("phone", pa.string()),
+            ("birth_date", pa.date32()),
+            ("sex", pa.string()),
+            ("zip_code", pa.string()),
+            ("location_type", pa.string()),
+            ("primary_condition", pa.string()),
+            ("referral_source", pa.string()),
+            ("plan_type", pa.string()),
+            ("enrolled_at", TS),
+        ]
     ),
     "engagement_events": pa.schema(
-        [("event_id", pa.string()), ("patient_id", pa.string()), ("event_at", TS),
-         ("event_type", pa.string()), ("revenue_usd", pa.float64())]
+        [
+            ("event_id", pa.string()),
+            ("patient_id", pa.string()),
+            ("event_at", TS),
+            ("event_type", pa.string()),
+            ("revenue_usd", pa.float64()),
+        ]
     ),
     "care_journey_stages": pa.schema(
         [("patient_id", pa.string()), ("stage", pa.string()), ("entered_at", TS), ("completed_at", TS)]
     ),
     "outreach_calls": pa.schema(
-        [("call_id", pa.string()), ("patient_id", pa.string()), ("called_at", TS), ("channel", pa.string()),
-         ("program", pa.string()), ("outcome", pa.string())]
+        [
+            ("call_id", pa.string()),
+            ("patient_id", pa.string()),
+            ("called_at", TS),
+            ("channel", pa.string()),
+            ("program", pa.string()),
+            ("outcome", pa.string()),
+        ]
     ),
     "providers": pa.schema(
-        [("provider_id", pa.string()), ("provider_name", pa.string()), ("specialty", pa.string()),
-         ("state", pa.string()), ("city", pa.string())]
+        [
+            ("provider_id", pa.string()),
+            ("provider_name", pa.string()),
+            ("specialty", pa.string()),
+            ("state", pa.string()),
+            ("city", pa.string()),
+        ]
     ),
     "claims": pa.schema(
-        [("claim_id", pa.string()), ("patient_id", pa.string()), ("provider_id", pa.string()),
-         ("claim_start_date", pa.date32()), ("claim_end_date", pa.date32()), ("paid_amount", pa.float64()),
-         ("deductible_amount", pa.float64()), ("diagnosis_code", pa.string()), ("procedure_code", pa.string())]
+        [
+            ("claim_id", pa.string()),
+            ("patient_id", pa.string()),
+            ("provider_id", pa.string()),
+            ("claim_start_date", pa.date32()),
+            ("claim_end_date", pa.date32()),
+            ("paid_amount", pa.float64()),
+            ("deductible_amount", pa.float64()),
+            ("diagnosis_code", pa.string()),
+            ("procedure_code", pa.string()),
+        ]
     ),
 }
 

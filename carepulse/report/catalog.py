@@ -12,7 +12,14 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from . import figures_models, figures_overview, figures_patients, figures_providers, style
+from . import (
+    figures_decisions,
+    figures_models,
+    figures_overview,
+    figures_patients,
+    figures_providers,
+    style,
+)
 from .data import ReportData
 
 #: Folder of the PNG files, relative to the report's out_dir.
@@ -34,12 +41,23 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("rfm_segments", "Patients", "RFM segments: size and revenue", figures_patients.rfm_segments),
     FigureSpec("cohort_retention", "Patients", "Cohort retention", figures_patients.cohort_retention),
     FigureSpec("care_journey_funnel", "Patients", "Care journey funnel", figures_patients.care_journey_funnel),
-    FigureSpec("provider_segments", "Providers", "Provider segments: revenue share and ROI",
-               figures_providers.provider_segments),
+    FigureSpec(
+        "provider_segments",
+        "Providers",
+        "Provider segments: revenue share and ROI",
+        figures_providers.provider_segments,
+    ),
     FigureSpec("model_roc_pr", "Models", "ROC and precision-recall curves", figures_models.roc_pr, needs_ml=True),
     FigureSpec("model_calibration", "Models", "Calibration", figures_models.calibration, needs_ml=True),
     FigureSpec("feature_importance", "Models", "Feature importance", figures_models.feature_importance, needs_ml=True),
     FigureSpec("outreach_lift", "Models", "Outreach lift", figures_models.outreach_lift, needs_ml=True),
+    FigureSpec("funnel_what_if", "Recommendations", "Care pathway what-if", figures_decisions.funnel_what_if),
+    FigureSpec(
+        "provider_concentration",
+        "Recommendations",
+        "Provider revenue concentration",
+        figures_decisions.provider_concentration,
+    ),
 )
 
 

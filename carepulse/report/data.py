@@ -36,6 +36,10 @@ REQUIRED = (
     "marts.portfolio_roi",
     "marts.outreach_performance",
     "marts.quarantine_summary",
+    "marts.executive_kpis",
+    "marts.funnel_what_if",
+    "marts.visit_plan_what_if",
+    "marts.provider_revenue_concentration",
 )
 
 #: Written by `python -m ml train|score`; absent after `carepulse build --no-ml`.
@@ -47,9 +51,19 @@ ML_RELATIONS = (
 
 #: Built by the post-ML dbt step (selector post_ml).
 IMPACT = "marts.intervention_impact"
+SCENARIOS = "marts.intervention_scenarios"
 
 #: Attributes shown in the churn drivers figure, in order.
 CHURN_DRIVER_DIMENSIONS = ("primary_condition", "location_type", "referral_source")
+
+
+@dataclass
+class Recommendations:
+    """The decision marts behind the report's Recommendations section."""
+
+    funnel: pd.DataFrame  # marts.funnel_what_if, scenario x stage
+    visit_plans: pd.DataFrame  # marts.visit_plan_what_if, scenario x (segment | portfolio)
+    concentration: pd.DataFrame  # marts.provider_revenue_concentration, p = 1..100
 
 
 class WarehouseNotReady(StepFailed):
@@ -64,6 +78,7 @@ class MLData:
     holdout: pd.DataFrame  # model_name, example_id, label (bool), probability
     importance: pd.DataFrame  # model_name, method, feature, importance, rank
     impact: dict | None  # marts.intervention_impact's single row, when built
+    scenarios: pd.DataFrame | None = None  # marts.intervention_scenarios, when built
 
 
 @dataclass
@@ -87,6 +102,9 @@ class ReportData:
     portfolio: dict
     outreach: dict
     engagement_revenue_usd: float
+    executive_kpis: pd.DataFrame  # marts.executive_kpis, month rows
+    kpis_as_of: dict  # marts.executive_kpis, the as-of row
+    recommendations: Recommendations
     ml: MLData | None = None
     ml_missing: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -145,7 +163,60 @@ def _read_ml(con: Connection, present: set[str]) -> tuple[MLData | None, str | N
         """,
     )
     impact = _row(con, f"select * from {IMPACT}") if IMPACT in present else None
-    return MLData(runs=runs, holdout=holdout, importance=importance, impact=impact or None), None
+    scenarios = None
+    if SCENARIOS in present:
+        scenarios = _df(
+            con,
+            f"""
+            select scenario, scenario_description, is_illustrative, target_risk_bands, capacity, save_rate,
+                requires_engagement, contact_cost, horizon_days, population_patients, patients_targeted,
+                expected_churners, churners_avoided, churn_rate_without_plan, churn_rate_with_plan,
+                relative_churn_reduction, revenue_retained, plan_cost, net_value, roi
+            from {SCENARIOS}
+            order by is_illustrative, net_value desc, scenario
+            """,
+        )
+    return MLData(runs=runs, holdout=holdout, importance=importance, impact=impact or None, scenarios=scenarios), None
+
+
+def _read_recommendations(con: Connection) -> Recommendations:
+    funnel = _df(
+        con,
+        """
+        select scenario, scenario_description, stage, stage_order, conversion_uplift, pathway_patients,
+            observed_patients_entered, projected_patients_entered, projected_patients_completed,
+            observed_follow_up_completion_rate, projected_follow_up_completion_rate
+        from marts.funnel_what_if
+        order by scenario <> 'baseline', scenario, stage_order
+        """,
+    )
+    visit_plans = _df(
+        con,
+        """
+        select scenario, scenario_description, grain, segment, segment_priority, providers, visits_per_quarter,
+            cost_per_visit, visits, investment, investment_change, total_revenue, quarterly_revenue, roi,
+            quarterly_roi
+        from marts.visit_plan_what_if
+        order by scenario <> 'current_plan', scenario, grain = 'portfolio', segment_priority, segment
+        """,
+    )
+    concentration = _df(
+        con,
+        """
+        select provider_percentile, providers, top_providers, cast(top_revenue as double) as top_revenue,
+            cast(total_revenue as double) as total_revenue, cumulative_revenue_share
+        from marts.provider_revenue_concentration
+        order by provider_percentile
+        """,
+    )
+    return Recommendations(funnel=funnel, visit_plans=visit_plans, concentration=concentration)
+
+
+def _as_of_kpis(kpis: pd.DataFrame) -> dict:
+    rows = kpis[kpis["period_type"] == "as_of"]
+    if rows.empty:
+        return {}
+    return {key: (None if pd.isna(value) else value) for key, value in rows.iloc[0].to_dict().items()}
 
 
 def load(db_path: Path) -> ReportData:
@@ -289,6 +360,17 @@ def load(db_path: Path) -> ReportData:
         engagement_revenue = _row(
             con, "select cast(coalesce(sum(revenue_usd), 0) as double) as usd from marts.fct_engagement_events"
         )["usd"]
+        kpis = _df(
+            con,
+            """
+            select period_type, period_start, period_end, is_partial_period, patients, active_patients,
+                churned_patients, churn_rate, cast(revenue_usd as double) as revenue_usd, avg_engagement_score,
+                outreach_calls, outreach_engaged, outreach_engagement_rate
+            from marts.executive_kpis
+            order by period_start
+            """,
+        )
+        recommendations = _read_recommendations(con)
         ml, ml_missing = _read_ml(con, present)
     finally:
         con.close()
@@ -311,6 +393,9 @@ def load(db_path: Path) -> ReportData:
         portfolio=portfolio,
         outreach=outreach,
         engagement_revenue_usd=float(engagement_revenue or 0.0),
+        executive_kpis=kpis[kpis["period_type"] == "month"].reset_index(drop=True),
+        kpis_as_of=_as_of_kpis(kpis),
+        recommendations=recommendations,
         ml=ml,
         ml_missing=ml_missing,
     )

@@ -62,12 +62,24 @@ def roc_pr(data: ReportData) -> tuple[Figure, str]:
         if c is None:
             continue
         color = style.MODEL_COLORS[name]
-        roc_ax.plot(c.fpr, c.tpr, color=color, linewidth=1.8,
-                    label=f"{_model_label(data, name)}: AUC {style.fmt_metric(c.roc_auc)}, n={style.fmt_count(c.n)}")
-        pr_ax.step(c.recall, c.precision, where="post", color=color, linewidth=1.8,
-                   label=f"{name}: AP {style.fmt_metric(c.average_precision)}")
-        pr_ax.axhline(c.base_rate, color=color, linestyle=":", linewidth=1,
-                      label=f"{name} base rate {style.fmt_pct(c.base_rate)}")
+        roc_ax.plot(
+            c.fpr,
+            c.tpr,
+            color=color,
+            linewidth=1.8,
+            label=f"{_model_label(data, name)}: AUC {style.fmt_metric(c.roc_auc)}, n={style.fmt_count(c.n)}",
+        )
+        pr_ax.step(
+            c.recall,
+            c.precision,
+            where="post",
+            color=color,
+            linewidth=1.8,
+            label=f"{name}: AP {style.fmt_metric(c.average_precision)}",
+        )
+        pr_ax.axhline(
+            c.base_rate, color=color, linestyle=":", linewidth=1, label=f"{name} base rate {style.fmt_pct(c.base_rate)}"
+        )
     for ax in (roc_ax, pr_ax):
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
@@ -112,12 +124,25 @@ def calibration(data: ReportData) -> tuple[Figure, str]:
             continue
         color = style.MODEL_COLORS[name]
         ax.plot([0, 1], [0, 1], color=style.GREY, linestyle=":", linewidth=1, label="perfectly calibrated")
-        ax.plot(c.calibration_predicted, c.calibration_observed, color=color, marker="o", markersize=4,
-                label=f"{_model_label(data, name)}, {len(c.calibration_counts)} equal-count bins")
+        ax.plot(
+            c.calibration_predicted,
+            c.calibration_observed,
+            color=color,
+            marker="o",
+            markersize=4,
+            label=f"{_model_label(data, name)}, {len(c.calibration_counts)} equal-count bins",
+        )
         run = _run(data, name)
         if run.get("calibration_error") is not None and np.isfinite(run["calibration_error"]):
-            ax.text(0.02, 0.97, f"calibration error {style.fmt_metric(float(run['calibration_error']))}\n"
-                    f"Brier {style.fmt_metric(float(run['brier']))}", transform=ax.transAxes, va="top", fontsize=8)
+            ax.text(
+                0.02,
+                0.97,
+                f"calibration error {style.fmt_metric(float(run['calibration_error']))}\n"
+                f"Brier {style.fmt_metric(float(run['brier']))}",
+                transform=ax.transAxes,
+                va="top",
+                fontsize=8,
+            )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_ylabel("observed rate (% positive)")
@@ -145,7 +170,7 @@ def feature_importance(data: ReportData) -> tuple[Figure, str]:
     fig = style.new_figure(11, 1.4 + 0.3 * TOP_FEATURES)
     axes = fig.subplots(1, 2)
     methods_used = []
-    for ax, name in zip(axes, MODELS):
+    for ax, name in zip(axes, MODELS, strict=False):
         rows = importance[importance["model_name"] == name]
         methods = [m for m in ("permutation_roc_auc", "lr_coefficient") if (rows["method"] == m).any()]
         ax.set_title(f"{MODEL_TITLES[name]} ({_estimator(data, name)})", loc="left")
@@ -195,8 +220,13 @@ def outreach_lift(data: ReportData) -> tuple[Figure, str]:
     for share in LIFT_SHARES:
         captured = curves.captured_at(c.gains_x, c.gains_y, share)
         gains_ax.plot([share], [captured], marker="o", color=color)
-        gains_ax.annotate(f"top {share:.0%} → {style.fmt_pct(captured, 0)}", (share, captured),
-                          xytext=(8, -12), textcoords="offset points", fontsize=8)
+        gains_ax.annotate(
+            f"top {share:.0%} → {style.fmt_pct(captured, 0)}",
+            (share, captured),
+            xytext=(8, -12),
+            textcoords="offset points",
+            fontsize=8,
+        )
     gains_ax.set_xlim(0, 1)
     gains_ax.set_ylim(0, 1.02)
     gains_ax.set_aspect("equal")
@@ -214,8 +244,13 @@ def outreach_lift(data: ReportData) -> tuple[Figure, str]:
         found = curves.captured_at(c.gains_x, c.gains_y, hi) - curves.captured_at(c.gains_x, c.gains_y, lo)
         rates.append(found * 10)  # share of positives in the decile / 10% = lift
     bars = lift_ax.bar(deciles, rates, color=[color if r >= 1 else style.MUTED for r in rates], width=0.7)
-    lift_ax.bar_label(bars, labels=[f"{r:.1f}×" for r in rates], padding=2, fontsize=8,
-                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+    lift_ax.bar_label(
+        bars,
+        labels=[f"{r:.1f}×" for r in rates],
+        padding=2,
+        fontsize=8,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+    )
     lift_ax.axhline(1.0, color=style.INK, linestyle="--", linewidth=1, label="random (1×)")
     lift_ax.set_xticks(deciles, [f"{(d - 1) * 10}–{d * 10}%" for d in deciles], rotation=35, ha="right")
     lift_ax.set_xlabel("decile of calls by predicted P(engaged), best first")

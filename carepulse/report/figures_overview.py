@@ -30,7 +30,7 @@ def _monthly_bars(ax: Axes, months: pd.Series, values: pd.Series, partial: pd.Se
     x = pd.to_datetime(months)
     colors = [style.LIGHT if p else color for p in partial]
     bars = ax.bar(x, values, width=24, color=colors, edgecolor=color, linewidth=0.6)
-    for bar, is_partial in zip(bars, partial):
+    for bar, is_partial in zip(bars, partial, strict=True):
         if is_partial:
             bar.set_hatch("///")
     _date_axis(ax)
@@ -41,15 +41,23 @@ def executive_kpis(data: ReportData) -> tuple[Figure, str]:
     axes = fig.subplots(2, 2)
     as_of_label = f"{data.as_of_date:%Y-%m-%d}"
 
-    activity = _last_months(data.monthly_activity, "activity_month")
-    partial = activity["is_as_of_month"].astype(bool)
+    kpis = _last_months(data.executive_kpis, "period_start")
+    partial = kpis["is_partial_period"].astype(bool)
+    x = pd.to_datetime(kpis["period_start"])
 
     ax = axes[0, 0]
-    x = pd.to_datetime(activity["activity_month"])
-    ax.plot(x[~partial], activity["active_patients"][~partial], color=style.PRIMARY, marker="o", markersize=3)
+    ax.plot(x[~partial], kpis["active_patients"][~partial], color=style.PRIMARY, marker="o", markersize=3)
     if partial.any():
-        ax.plot(x[partial], activity["active_patients"][partial], linestyle="none", marker="o", markersize=5,
-                markerfacecolor="white", markeredgecolor=style.PRIMARY, label=f"partial month (to {as_of_label})")
+        ax.plot(
+            x[partial],
+            kpis["active_patients"][partial],
+            linestyle="none",
+            marker="o",
+            markersize=5,
+            markerfacecolor="white",
+            markeredgecolor=style.PRIMARY,
+            label=f"partial month (to {as_of_label})",
+        )
         ax.legend(loc="lower left")
     ax.set_title("Active patients per month")
     ax.set_ylabel("patients with ≥ 1 event")
@@ -58,13 +66,14 @@ def executive_kpis(data: ReportData) -> tuple[Figure, str]:
     _date_axis(ax)
 
     ax = axes[0, 1]
-    _monthly_bars(ax, activity["activity_month"], activity["revenue_usd"], partial, style.GREEN)
+    _monthly_bars(ax, kpis["period_start"], kpis["revenue_usd"], partial, style.GREEN)
     ax.set_title("Engagement revenue per month")
     ax.set_ylabel("revenue (USD)")
     ax.yaxis.set_major_formatter(style.USD_AXIS)
 
     claims = _last_months(data.monthly_claims, "claim_month")
-    claim_partial = pd.to_datetime(claims["claim_month"]).dt.to_period("M") == pd.Timestamp(data.as_of_date).to_period("M")
+    as_of_month = pd.Timestamp(data.as_of_date).to_period("M")
+    claim_partial = pd.to_datetime(claims["claim_month"]).dt.to_period("M") == as_of_month
     ax = axes[1, 0]
     _monthly_bars(ax, claims["claim_month"], claims["paid_usd"], claim_partial, style.ORANGE)
     ax.set_title("Provider revenue per month (paid claims)")
@@ -72,24 +81,28 @@ def executive_kpis(data: ReportData) -> tuple[Figure, str]:
     ax.yaxis.set_major_formatter(style.USD_AXIS)
 
     ax = axes[1, 1]
-    status = data.churn_status.sort_values(["patients", "churn_status"], ascending=[True, False])
-    total = status["patients"].sum()
-    colors = {"churned": style.HIGHLIGHT, "active": style.PRIMARY, "new": style.MUTED}
-    bars = ax.barh([style.pretty(s) for s in status["churn_status"]], status["patients"],
-                   color=[colors.get(s, style.GREY) for s in status["churn_status"]])
-    labels = [f"{style.fmt_count(v)} ({style.fmt_pct(v / total)})" if total else "0" for v in status["patients"]]
-    ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
-    ax.set_xlim(0, max(1, status["patients"].max()) * 1.3)
-    ax.set_title(f"Patients by churn status on {as_of_label}")
-    ax.set_xlabel("patients")
-    ax.xaxis.set_major_formatter(style.COUNT_AXIS)
-    ax.grid(axis="y", visible=False)
+    ax.plot(x, kpis["churn_rate"], color=style.HIGHLIGHT, marker="o", markersize=3, label="churn rate at month end")
+    ax.plot(
+        x,
+        kpis["outreach_engagement_rate"],
+        color=style.PRIMARY,
+        marker="s",
+        markersize=3,
+        label="outreach engagement rate",
+    )
+    ax.set_title("Churn and outreach engagement rates")
+    ax.set_ylabel("share")
+    ax.yaxis.set_major_formatter(style.PCT_AXIS)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower left")
+    _date_axis(ax)
 
     fig.suptitle(f"Executive KPIs — as of {as_of_label}")
     caption = (
-        f"Last {TREND_MONTHS} months of marts.patient_activity_monthly and marts.fct_claims (claims dated by "
+        f"Last {TREND_MONTHS} months of marts.executive_kpis (month rows) and marts.fct_claims (claims dated by "
         f"their end date); the as-of month {data.as_of_date:%B %Y} is observed only up to {as_of_label} and is "
-        "drawn hatched / hollow. Churn status from marts.patient_churn: churned = no event for more than "
-        "the churn_inactivity_days threshold, new = enrolled recently without events."
+        "drawn hatched / hollow. Churn rate at month end = patients with no event for more than "
+        "churn_inactivity_days on that day / patients on the books; outreach engagement rate = engaged calls / "
+        "calls made in the month."
     )
     return fig, caption

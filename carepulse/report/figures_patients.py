@@ -43,22 +43,31 @@ def churn_drivers(data: ReportData) -> tuple[Figure, str]:
     fig = style.new_figure(11, 1.2 + 0.42 * sum(heights) + 0.5 * len(panels))
     axes = fig.subplots(len(panels), 1, gridspec_kw={"height_ratios": heights}, sharex=True, squeeze=False)[:, 0]
     top = max([float(drivers["churn_rate_ci_high"].max()), overall if overall == overall else 0.0])
-    for ax, dimension in zip(axes, panels):
+    for ax, dimension in zip(axes, panels, strict=False):
         rows = groups[dimension]
         low = rows["churn_rate"] - rows["churn_rate_ci_low"]
         high = rows["churn_rate_ci_high"] - rows["churn_rate"]
         above = rows["churn_rate_ci_low"] > overall
         below = rows["churn_rate_ci_high"] < overall
-        colors = [style.HIGHLIGHT if a else style.GREEN if b else style.PRIMARY for a, b in zip(above, below)]
+        colors = [
+            style.HIGHLIGHT if a else style.GREEN if b else style.PRIMARY for a, b in zip(above, below, strict=False)
+        ]
         labels = [
-            f"{style.pretty(v, 22)} (n={style.fmt_count(n)})" for v, n in zip(rows["dimension_value"], rows["patients"])
+            f"{style.pretty(v, 22)} (n={style.fmt_count(n)})"
+            for v, n in zip(rows["dimension_value"], rows["patients"], strict=False)
         ]
         y = np.arange(len(rows))
         ax.barh(y, rows["churn_rate"], color=colors, height=0.62)
         ax.errorbar(rows["churn_rate"], y, xerr=[low, high], fmt="none", ecolor=style.INK, elinewidth=1, capsize=3)
-        for yi, rate, hi in zip(y, rows["churn_rate"], rows["churn_rate_ci_high"]):
-            ax.text(hi + 0.01, yi, style.fmt_pct(rate), va="center", fontsize=8,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
+        for yi, rate, hi in zip(y, rows["churn_rate"], rows["churn_rate_ci_high"], strict=False):
+            ax.text(
+                hi + 0.01,
+                yi,
+                style.fmt_pct(rate),
+                va="center",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
+            )
         ax.axvline(overall, color=style.REFERENCE, linestyle="--", linewidth=1)
         ax.set_yticks(y, labels)
         ax.grid(axis="y", visible=False)
@@ -76,7 +85,8 @@ def churn_drivers(data: ReportData) -> tuple[Figure, str]:
             Patch(color=style.PRIMARY, label="interval includes the overall rate"),
             Line2D([0], [0], color=style.REFERENCE, linestyle="--", label=f"overall {style.fmt_pct(overall)}"),
         ],
-        loc="outside lower center", ncols=4,
+        loc="outside lower center",
+        ncols=4,
     )
     fig.suptitle(f"Churn rate by patient attribute — as of {data.as_of_date:%Y-%m-%d}")
     caption = (
@@ -107,8 +117,12 @@ def rfm_segments(data: ReportData) -> tuple[Figure, str]:
     y = np.arange(len(seg))
     labels = [style.pretty(s, 24) for s in seg["rfm_segment"]]
     bars = left.barh(y, seg["patients"], color=style.PRIMARY, height=0.65)
-    left.bar_label(bars, labels=[f"{style.fmt_count(v)} ({style.fmt_pct(v / total_patients)})" for v in seg["patients"]],
-                   padding=3, fontsize=8)
+    left.bar_label(
+        bars,
+        labels=[f"{style.fmt_count(v)} ({style.fmt_pct(v / total_patients)})" for v in seg["patients"]],
+        padding=3,
+        fontsize=8,
+    )
     left.set_xlim(0, max(1, seg["patients"].max()) * 1.35)
     left.set_yticks(y, labels)
     left.set_xlabel("patients")
@@ -118,8 +132,12 @@ def rfm_segments(data: ReportData) -> tuple[Figure, str]:
 
     bars = right.barh(y, seg["revenue_usd"], color=style.GREEN, height=0.65)
     shares = [v / total_revenue if total_revenue else 0.0 for v in seg["revenue_usd"]]
-    right.bar_label(bars, labels=[f"{style.fmt_usd(v)} ({style.fmt_pct(s)})" for v, s in zip(seg["revenue_usd"], shares)],
-                    padding=3, fontsize=8)
+    right.bar_label(
+        bars,
+        labels=[f"{style.fmt_usd(v)} ({style.fmt_pct(s)})" for v, s in zip(seg["revenue_usd"], shares, strict=False)],
+        padding=3,
+        fontsize=8,
+    )
     right.set_xlim(0, max(1.0, seg["revenue_usd"].max()) * 1.45)
     right.set_xlabel("revenue in the RFM window (USD)")
     right.xaxis.set_major_formatter(style.USD_AXIS)
@@ -148,13 +166,20 @@ def cohort_retention(data: ReportData) -> tuple[Figure, str]:
     if grid.empty:
         style.no_data(ax, "no enrolment cohorts in marts.cohort_retention")
         return fig, caption
-    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap=style.HEATMAP_CMAP, vmin=0,
-                      vmax=max(0.05, float(np.nanmax(grid.to_numpy(dtype=float)))),
-                      interpolation="nearest")
+    image = ax.imshow(
+        grid.to_numpy(dtype=float),
+        aspect="auto",
+        cmap=style.HEATMAP_CMAP,
+        vmin=0,
+        vmax=max(0.05, float(np.nanmax(grid.to_numpy(dtype=float)))),
+        interpolation="nearest",
+    )
     ax.grid(visible=False)
     ax.spines[:].set_visible(False)
     ax.set_xticks(range(n_cols), [str(c) for c in grid.columns])
-    ax.set_yticks(range(n_rows), [f"{m:%Y-%m} (n={style.fmt_compact(s)})" for m, s in zip(grid.index, sizes)])
+    ax.set_yticks(
+        range(n_rows), [f"{m:%Y-%m} (n={style.fmt_compact(s)})" for m, s in zip(grid.index, sizes, strict=False)]
+    )
     ax.set_xlabel("months since enrolment (0 = enrolment month)")
     ax.set_ylabel("enrolment cohort (patients)")
     if n_cols <= ANNOTATE_MAX_COLUMNS:
@@ -165,14 +190,19 @@ def cohort_retention(data: ReportData) -> tuple[Figure, str]:
                 continue
             complete = bool(partial.iat[i, j]) if not pd.isna(partial.iat[i, j]) else True
             text = f"{value * 100:.0f}" + ("" if complete else "*")
-            ax.text(j, i, text, ha="center", va="center", fontsize=6.5,
-                    color="black" if norm(value) > 0.6 else "white")
+            ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color="black" if norm(value) > 0.6 else "white")
     bar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01)
     bar.ax.yaxis.set_major_formatter(style.PCT_AXIS)
     bar.set_label("patients active in the month (% of cohort)")
-    shown = f"latest {n_rows} cohorts" if len(data.cohorts["enrolment_month"].unique()) > n_rows else f"{n_rows} cohorts"
-    ax.set_title(f"Monthly retention by enrolment cohort ({shown}; * = month observed only to the as-of date)",
-                 loc="left", fontsize=9, fontweight="normal")
+    shown = (
+        f"latest {n_rows} cohorts" if len(data.cohorts["enrolment_month"].unique()) > n_rows else f"{n_rows} cohorts"
+    )
+    ax.set_title(
+        f"Monthly retention by enrolment cohort ({shown}; * = month observed only to the as-of date)",
+        loc="left",
+        fontsize=9,
+        fontweight="normal",
+    )
     return fig, caption
 
 
@@ -187,7 +217,9 @@ def care_journey_funnel(data: ReportData) -> tuple[Figure, str]:
         "pathway who completed it; and patients whose journey dropped out at that stage (no progress for more than "
         "dropout_after_days)."
     )
-    fig.suptitle(f"Care journey funnel — {style.fmt_count(pathway)} patients on the pathway, as of {data.as_of_date:%Y-%m-%d}")
+    fig.suptitle(
+        f"Care journey funnel — {style.fmt_count(pathway)} patients on the pathway, as of {data.as_of_date:%Y-%m-%d}"
+    )
     if funnel.empty or pathway == 0:
         style.no_data(ax, "no patient entered the care pathway")
         return fig, caption
@@ -195,18 +227,22 @@ def care_journey_funnel(data: ReportData) -> tuple[Figure, str]:
     ax.barh(y, funnel["patients_entered"], color=style.MUTED, height=0.7, label="entered the stage")
     ax.barh(y, funnel["patients_completed"], color=style.PRIMARY, height=0.42, label="completed the stage")
     widest = max(1, int(funnel["patients_entered"].max()) if len(funnel) else 1)
-    for yi, row in zip(y, funnel.itertuples()):
+    for yi, row in zip(y, funnel.itertuples(), strict=False):
         conversion = "–" if pd.isna(row.stage_conversion_rate) else style.fmt_pct(row.stage_conversion_rate)
         cumulative = "–" if pd.isna(row.cumulative_conversion_rate) else style.fmt_pct(row.cumulative_conversion_rate)
         ax.text(
-            row.patients_entered + widest * 0.01, yi,
+            row.patients_entered + widest * 0.01,
+            yi,
             f"entered {style.fmt_count(row.patients_entered)} · completed {style.fmt_count(row.patients_completed)} "
             f"({conversion})\n{cumulative} of the pathway completed it · "
             f"dropped out here {style.fmt_count(row.patients_dropped_out)}",
-            va="center", fontsize=8,
+            va="center",
+            fontsize=8,
         )
     ax.set_xlim(0, widest * 1.9)
-    ax.set_yticks(y, [f"{int(o)}. {style.pretty(s, 20)}" for o, s in zip(funnel["stage_order"], funnel["stage"])])
+    ax.set_yticks(
+        y, [f"{int(o)}. {style.pretty(s, 20)}" for o, s in zip(funnel["stage_order"], funnel["stage"], strict=False)]
+    )
     ax.set_xlabel("patients")
     ax.xaxis.set_major_formatter(style.COUNT_AXIS)
     ax.grid(axis="y", visible=False)

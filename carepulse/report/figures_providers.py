@@ -27,9 +27,16 @@ def provider_segments(data: ReportData) -> tuple[Figure, str]:
     b2 = left.barh(y - h / 2, by_revenue["provider_share"], height=h, color=style.MUTED, label="share of providers")
     left.bar_label(b1, labels=[style.fmt_pct(v) for v in by_revenue["revenue_share"]], padding=3, fontsize=8)
     left.bar_label(b2, labels=[style.fmt_pct(v) for v in by_revenue["provider_share"]], padding=3, fontsize=8)
-    left.set_yticks(y, [f"{style.pretty(s, 18)}\n({style.fmt_count(n)} providers)"
-                        for s, n in zip(by_revenue["segment"], by_revenue["providers"])])
-    left.set_xlim(0, style.nice_pct_limit(max(by_revenue["revenue_share"].max(), by_revenue["provider_share"].max()) + 0.1))
+    left.set_yticks(
+        y,
+        [
+            f"{style.pretty(s, 18)}\n({style.fmt_count(n)} providers)"
+            for s, n in zip(by_revenue["segment"], by_revenue["providers"], strict=False)
+        ],
+    )
+    left.set_xlim(
+        0, style.nice_pct_limit(max(by_revenue["revenue_share"].max(), by_revenue["provider_share"].max()) + 0.1)
+    )
     left.xaxis.set_major_formatter(style.PCT_AXIS)
     left.set_xlabel("% of all segmented providers / of their revenue")
     left.set_title("Revenue share vs provider share", loc="left")
@@ -44,7 +51,9 @@ def provider_segments(data: ReportData) -> tuple[Figure, str]:
         if pd.isna(row.roi):
             labels.append("no providers: no investment")
         else:
-            labels.append(f"{style.fmt_ratio(row.roi)} : 1  ({style.fmt_usd(row.total_revenue)} / {style.fmt_usd(row.investment)})")
+            labels.append(
+                f"{style.fmt_ratio(row.roi)} : 1  ({style.fmt_usd(row.total_revenue)} / {style.fmt_usd(row.investment)})"
+            )
     right.bar_label(bars, labels=labels, padding=3, fontsize=8)
     right.set_xlim(0, max(1.0, float(roi.max())) * 1.9)
     right.set_yticks(y, [style.pretty(s, 18) for s in by_roi["segment"]])

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import curves, style
 from .data import ReportData
+from .figures_decisions import CONCENTRATION_MARK
 
 #: Contact shares at which the outreach lift is quoted.
 LIFT_SHARES = (0.1, 0.2, 0.3)
@@ -45,7 +46,9 @@ def data_scale(data: ReportData) -> list[Headline]:
         ("pathway_patients", "Patients on the care pathway", s["pathway_patients"], "marts.care_journey_funnel"),
         ("quarantined_rows", "Raw rows quarantined", data.quarantined_rows, "marts.quarantine_summary"),
     ]
-    return [Headline(key, "scale", label, int(value), style.fmt_count(value), source) for key, label, value, source in rows]
+    return [
+        Headline(key, "scale", label, int(value), style.fmt_count(value), source) for key, label, value, source in rows
+    ]
 
 
 def patients(data: ReportData) -> list[Headline]:
@@ -55,7 +58,12 @@ def patients(data: ReportData) -> list[Headline]:
         rate = float(overall["churn_rate"])
         out.append(
             Headline(
-                "churn_rate", "patients", "Churn rate", rate, style.fmt_pct(rate), "marts.churn_drivers (overall)",
+                "churn_rate",
+                "patients",
+                "Churn rate",
+                rate,
+                style.fmt_pct(rate),
+                "marts.churn_drivers (overall)",
                 f"95% CI {style.fmt_pct(float(overall['churn_rate_ci_low']))}–"
                 f"{style.fmt_pct(float(overall['churn_rate_ci_high']))}; "
                 f"{style.fmt_count(overall['churned_patients'])} of {style.fmt_count(overall['patients'])} patients",
@@ -63,15 +71,23 @@ def patients(data: ReportData) -> list[Headline]:
         )
         out.append(
             Headline(
-                "churned_patients", "patients", "Churned patients", int(overall["churned_patients"]),
-                style.fmt_count(overall["churned_patients"]), "marts.churn_drivers (overall)",
+                "churned_patients",
+                "patients",
+                "Churned patients",
+                int(overall["churned_patients"]),
+                style.fmt_count(overall["churned_patients"]),
+                "marts.churn_drivers (overall)",
             )
         )
-    status = dict(zip(data.churn_status["churn_status"], data.churn_status["patients"]))
+    status = dict(zip(data.churn_status["churn_status"], data.churn_status["patients"], strict=False))
     active = int(status.get("active", 0))
     out.append(
         Headline(
-            "active_patients", "patients", "Active patients", active, style.fmt_count(active),
+            "active_patients",
+            "patients",
+            "Active patients",
+            active,
+            style.fmt_count(active),
             "marts.patient_churn (churn_status = active)",
         )
     )
@@ -81,8 +97,12 @@ def patients(data: ReportData) -> list[Headline]:
         relative = top["relative_risk"]
         out.append(
             Headline(
-                "highest_churn_condition", "patients", "Highest-churn condition", str(top["dimension_value"]),
-                style.pretty(top["dimension_value"], width=80), "marts.churn_drivers (primary_condition)",
+                "highest_churn_condition",
+                "patients",
+                "Highest-churn condition",
+                str(top["dimension_value"]),
+                style.pretty(top["dimension_value"], width=80),
+                "marts.churn_drivers (primary_condition)",
                 f"churn {style.fmt_pct(float(top['churn_rate']))} "
                 f"({style.fmt_points(float(top['diff_vs_overall']))} vs overall"
                 + (f", relative risk {float(relative):.2f}" if relative is not None and np.isfinite(relative) else "")
@@ -91,15 +111,22 @@ def patients(data: ReportData) -> list[Headline]:
         )
         out.append(
             Headline(
-                "highest_churn_condition_rate", "patients", "Churn rate of that condition",
-                float(top["churn_rate"]), style.fmt_pct(float(top["churn_rate"])),
+                "highest_churn_condition_rate",
+                "patients",
+                "Churn rate of that condition",
+                float(top["churn_rate"]),
+                style.fmt_pct(float(top["churn_rate"])),
                 "marts.churn_drivers (primary_condition)",
             )
         )
     out.append(
         Headline(
-            "engagement_revenue_usd", "patients", "Engagement revenue (all time)", data.engagement_revenue_usd,
-            style.fmt_usd(data.engagement_revenue_usd), "marts.fct_engagement_events (sum of revenue_usd)",
+            "engagement_revenue_usd",
+            "patients",
+            "Engagement revenue (all time)",
+            data.engagement_revenue_usd,
+            style.fmt_usd(data.engagement_revenue_usd),
+            "marts.fct_engagement_events (sum of revenue_usd)",
         )
     )
     month1 = data.cohorts[(data.cohorts["months_since_enrolment"] == 1) & data.cohorts["is_complete_month"]]
@@ -107,7 +134,11 @@ def patients(data: ReportData) -> list[Headline]:
         value = float(month1["active_patients"].sum() / month1["cohort_size"].sum())
         out.append(
             Headline(
-                "month1_retention", "patients", "Month-1 retention", value, style.fmt_pct(value),
+                "month1_retention",
+                "patients",
+                "Month-1 retention",
+                value,
+                style.fmt_pct(value),
                 "marts.cohort_retention (month 1, complete months, all cohorts pooled)",
                 f"{style.fmt_count(month1['active_patients'].sum())} of {style.fmt_count(month1['cohort_size'].sum())}"
                 " patients active in the month after enrolment",
@@ -118,7 +149,11 @@ def patients(data: ReportData) -> list[Headline]:
         value = float(last["cumulative_conversion_rate"])
         out.append(
             Headline(
-                "pathway_completion_rate", "patients", "Care pathway completed", value, style.fmt_pct(value),
+                "pathway_completion_rate",
+                "patients",
+                "Care pathway completed",
+                value,
+                style.fmt_pct(value),
                 f"marts.care_journey_funnel ({last['stage']} completed / pathway patients)",
                 f"{style.fmt_count(last['patients_completed'])} of {style.fmt_count(last['pathway_patients'])} patients",
             )
@@ -130,15 +165,23 @@ def patients(data: ReportData) -> list[Headline]:
         share = float(seg["revenue_usd"]) / total_rfm
         out.append(
             Headline(
-                "top_rfm_segment", "patients", "RFM segment with the most revenue", str(seg["rfm_segment"]),
-                str(seg["rfm_segment"]), "marts.patient_rfm",
+                "top_rfm_segment",
+                "patients",
+                "RFM segment with the most revenue",
+                str(seg["rfm_segment"]),
+                str(seg["rfm_segment"]),
+                "marts.patient_rfm",
                 f"{style.fmt_count(seg['patients'])} patients, {style.fmt_pct(share)} of RFM-window revenue",
             )
         )
         out.append(
             Headline(
-                "top_rfm_segment_revenue_share", "patients", "Its share of RFM-window revenue", share,
-                style.fmt_pct(share), "marts.patient_rfm (sum of monetary)",
+                "top_rfm_segment_revenue_share",
+                "patients",
+                "Its share of RFM-window revenue",
+                share,
+                style.fmt_pct(share),
+                "marts.patient_rfm (sum of monetary)",
             )
         )
     attempts, engaged = int(data.outreach.get("attempts") or 0), int(data.outreach.get("engaged") or 0)
@@ -146,7 +189,11 @@ def patients(data: ReportData) -> list[Headline]:
         value = _rate(engaged, attempts)
         out.append(
             Headline(
-                "outreach_engagement_rate", "patients", "Outreach engagement rate", value, style.fmt_pct(value),
+                "outreach_engagement_rate",
+                "patients",
+                "Outreach engagement rate",
+                value,
+                style.fmt_pct(value),
                 "marts.outreach_performance (sum engaged / sum attempts)",
                 f"{style.fmt_count(engaged)} engaged of {style.fmt_count(attempts)} calls",
             )
@@ -160,16 +207,24 @@ def providers(data: ReportData) -> list[Headline]:
     if p:
         out.append(
             Headline(
-                "provider_revenue_usd", "providers", "Provider revenue (paid claims)", float(p["total_revenue"]),
-                style.fmt_usd(float(p["total_revenue"])), "marts.portfolio_roi",
+                "provider_revenue_usd",
+                "providers",
+                "Provider revenue (paid claims)",
+                float(p["total_revenue"]),
+                style.fmt_usd(float(p["total_revenue"])),
+                "marts.portfolio_roi",
                 f"{style.fmt_count(p['providers'])} providers, {style.fmt_count(p['claim_count'])} claims",
             )
         )
         if p.get("roi") is not None:
             out.append(
                 Headline(
-                    "portfolio_roi", "providers", "Revenue per $1 of a quarter's visits", float(p["roi"]),
-                    style.fmt_ratio(float(p["roi"])), "marts.portfolio_roi (roi)",
+                    "portfolio_roi",
+                    "providers",
+                    "Revenue per $1 of a quarter's visits",
+                    float(p["roi"]),
+                    style.fmt_ratio(float(p["roi"])),
+                    "marts.portfolio_roi (roi)",
                     f"quarterly visit cost {style.fmt_usd(float(p['investment']))}",
                 )
             )
@@ -178,20 +233,49 @@ def providers(data: ReportData) -> list[Headline]:
         top = populated.sort_values(["revenue_share", "segment"], ascending=[False, True]).iloc[0]
         out.append(
             Headline(
-                "top_provider_segment", "providers", "Top provider segment by revenue", str(top["segment"]),
-                str(top["segment"]), "marts.segment_roi",
+                "top_provider_segment",
+                "providers",
+                "Top provider segment by revenue",
+                str(top["segment"]),
+                str(top["segment"]),
+                "marts.segment_roi",
                 f"{style.fmt_pct(float(top['provider_share']))} of providers, "
                 f"{style.fmt_pct(float(top['revenue_share']))} of revenue",
             )
         )
         out.append(
             Headline(
-                "top_provider_segment_revenue_share", "providers", "Its share of provider revenue",
-                float(top["revenue_share"]), style.fmt_pct(float(top["revenue_share"])),
+                "top_provider_segment_revenue_share",
+                "providers",
+                "Its share of provider revenue",
+                float(top["revenue_share"]),
+                style.fmt_pct(float(top["revenue_share"])),
                 "marts.segment_roi (revenue_share)",
             )
         )
+    out += _concentration(data)
     return out
+
+
+def _concentration(data: ReportData) -> list[Headline]:
+    """ "The top 20% of providers bring x% of revenue" (marts.provider_revenue_concentration)."""
+    curve = data.recommendations.concentration
+    mark = curve[curve["provider_percentile"] == CONCENTRATION_MARK]
+    if mark.empty or mark["cumulative_revenue_share"].isna().all():
+        return []
+    row = mark.iloc[0]
+    share = float(row["cumulative_revenue_share"])
+    return [
+        Headline(
+            f"top_{CONCENTRATION_MARK}pct_providers_revenue_share",
+            "providers",
+            f"Revenue share of the top {CONCENTRATION_MARK}% of providers",
+            share,
+            style.fmt_pct(share),
+            "marts.provider_revenue_concentration",
+            f"{style.fmt_count(row['top_providers'])} of {style.fmt_count(row['providers'])} providers",
+        )
+    ]
 
 
 def engagement_lift(data: ReportData) -> dict[float, float]:
@@ -231,10 +315,18 @@ def _impact(impact: dict) -> list[Headline]:
     else:
         return []
     return [
-        Headline("projected_churn_without_outreach", "models", labels[0], without, style.fmt_pct(without), source,
-                 population),
-        Headline("projected_churn_with_outreach", "models", labels[1], with_outreach, style.fmt_pct(with_outreach),
-                 source, contacted),
+        Headline(
+            "projected_churn_without_outreach", "models", labels[0], without, style.fmt_pct(without), source, population
+        ),
+        Headline(
+            "projected_churn_with_outreach",
+            "models",
+            labels[1],
+            with_outreach,
+            style.fmt_pct(with_outreach),
+            source,
+            contacted,
+        ),
     ]
 
 
@@ -246,7 +338,11 @@ def models(data: ReportData) -> list[Headline]:
         name = str(run["model_name"])
         out.append(
             Headline(
-                f"{name}_run_id", "models", f"{name.capitalize()} model run", str(run["run_id"]), str(run["run_id"]),
+                f"{name}_run_id",
+                "models",
+                f"{name.capitalize()} model run",
+                str(run["run_id"]),
+                str(run["run_id"]),
                 "ml.model_runs_current",
                 f"{style.pretty(run['estimator'], 80).lower()}, {run['calibration']} calibration",
             )
@@ -254,8 +350,12 @@ def models(data: ReportData) -> list[Headline]:
         if run.get("roc_auc") is not None and np.isfinite(run["roc_auc"]):
             out.append(
                 Headline(
-                    f"{name}_roc_auc", "models", f"{name.capitalize()} held-out ROC AUC", float(run["roc_auc"]),
-                    style.fmt_metric(float(run["roc_auc"])), "ml.model_runs_current",
+                    f"{name}_roc_auc",
+                    "models",
+                    f"{name.capitalize()} held-out ROC AUC",
+                    float(run["roc_auc"]),
+                    style.fmt_metric(float(run["roc_auc"])),
+                    "ml.model_runs_current",
                     f"{style.fmt_count(run['test_rows'])} held-out examples, "
                     f"{run['test_start']:%Y-%m-%d} to {run['test_end']:%Y-%m-%d}",
                 )
@@ -264,8 +364,12 @@ def models(data: ReportData) -> list[Headline]:
         key = f"engaged_reached_top_{round(share * 100)}pct"
         out.append(
             Headline(
-                key, "models", f"Engaged calls reached by calling the top {share:.0%}", captured,
-                style.fmt_pct(captured), "ml.holdout_predictions_current (engagement)",
+                key,
+                "models",
+                f"Engaged calls reached by calling the top {share:.0%}",
+                captured,
+                style.fmt_pct(captured),
+                "ml.holdout_predictions_current (engagement)",
                 f"random order reaches {share:.0%}",
             )
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -137,9 +138,9 @@ def _models_section(data: ReportData) -> str:
     for run in data.ml.runs.to_dict("records"):
         rows.append(
             f'<tr data-model="{escape(str(run["model_name"]))}">'
-            f'<td>{escape(str(run["model_name"]))}</td>'
+            f"<td>{escape(str(run['model_name']))}</td>"
             f'<td><code data-run-id="{escape(str(run["run_id"]))}">{escape(str(run["run_id"]))}</code></td>'
-            f'<td>{escape(str(run["estimator"]))}</td><td>{escape(str(run["calibration"]))}</td>'
+            f"<td>{escape(str(run['estimator']))}</td><td>{escape(str(run['calibration']))}</td>"
             f'<td class="date">{_date(run["as_of_date"])}</td>'
             f'<td class="date">{_date(run["test_start"])} to<br>{_date(run["test_end"])}</td>'
             f'<td class="num">{style.fmt_count(run["test_rows"])}</td>'
@@ -149,13 +150,156 @@ def _models_section(data: ReportData) -> str:
         )
     impact = ""
     if data.ml.impact is None:
-        impact = ('<p class="source">marts.intervention_impact is not built (post-ML dbt step not run): '
-                  "the projected churn with outreach is left out.</p>")
+        impact = (
+            '<p class="source">marts.intervention_impact is not built (post-ML dbt step not run): '
+            "the projected churn with outreach is left out.</p>"
+        )
     return (
         '<p id="ml-status" data-ml="present">Current runs (ml.model_runs_current). Curves below are computed '
         "from each run's held-out predictions (ml.holdout_predictions_current).</p>"
         f'<table class="runs"><thead>{header}</thead><tbody>{"".join(rows)}</tbody></table>{impact}'
     )
+
+
+#: A column of a Recommendations table: key in the row, header, how the value is printed.
+Column = tuple[str, str, Callable[[object], str]]
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _num(fmt: Callable[[float], str]) -> Callable[[object], str]:
+    return lambda value: "–" if value is None or pd.isna(value) else fmt(float(value))
+
+
+def _data_table(table_id: str, key: str, columns: list[Column], rows: list[dict]) -> str:
+    """A table whose every cell carries its exact value (data-col, data-value), like the KPIs."""
+    head = "".join(f"<th>{escape(header)}</th>" for _, header, _ in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for column, _, fmt in columns:
+            value = row.get(column)
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            css = ' class="num"' if numeric else ""
+            cells.append(f'<td{css} data-col="{escape(column)}" data-value="{_attr(value)}">{escape(fmt(value))}</td>')
+        body.append(f'<tr data-{key}="{escape(_text(row.get(key)))}">{"".join(cells)}</tr>')
+    return f'<table id="{escape(table_id)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _recommendations_tables(data: ReportData) -> str:
+    """Segment actions, the visit-plan and retention scenarios and the funnel what-if, from the decision marts."""
+    rec = data.recommendations
+    pct, usd, ratio, count = _num(style.fmt_pct), _num(style.fmt_usd), _num(style.fmt_ratio), _num(style.fmt_count)
+    actions = dict(zip(data.segments["segment"], data.segments["recommended_action"], strict=True))
+    current = rec.visit_plans[(rec.visit_plans["scenario"] == "current_plan") & (rec.visit_plans["grain"] == "segment")]
+    segment_rows = [{**row, "recommended_action": actions.get(row["segment"])} for row in _records(current)]
+    parts = [
+        "<h3>Provider segments: recommended action and visit plan</h3>",
+        _data_table(
+            "segment-actions",
+            "segment",
+            [
+                ("segment", "segment", _text),
+                ("providers", "providers", count),
+                ("visits_per_quarter", "visits / quarter", count),
+                ("investment", "quarterly cost", usd),
+                ("roi", "ROI (all revenue)", ratio),
+                ("quarterly_roi", "ROI (last quarter)", ratio),
+                ("recommended_action", "recommended action", _text),
+            ],
+            segment_rows,
+        ),
+        (
+            '<p class="source">marts.visit_plan_what_if (current_plan) and marts.segment_roi; actions from seed '
+            "segment_visit_plans.</p>"
+        ),
+        "<h3>Visit plan what-if (portfolio)</h3>",
+        _data_table(
+            "visit-plan-scenarios",
+            "scenario",
+            [
+                ("scenario", "scenario", _text),
+                ("investment", "quarterly cost", usd),
+                ("investment_change", "vs current plan", usd),
+                ("roi", "ROI (all revenue)", ratio),
+                ("quarterly_roi", "ROI (last quarter)", ratio),
+                ("scenario_description", "assumption", _text),
+            ],
+            _records(rec.visit_plans[rec.visit_plans["grain"] == "portfolio"]),
+        ),
+        (
+            '<p class="source">marts.visit_plan_what_if (grain portfolio); alternatives in seed '
+            "visit_plan_alternatives. Same providers and revenue, only the cost side changes.</p>"
+        ),
+        "<h3>Retention scenarios</h3>",
+    ]
+    scenarios = None if data.ml is None else data.ml.scenarios
+    if scenarios is None:
+        parts.append(
+            '<p class="notice" id="scenarios-missing">marts.intervention_scenarios is not built (it needs the ML '
+            "step and the post-ML dbt models), so the retention scenarios are left out.</p>"
+        )
+    else:
+        parts.append(
+            _data_table(
+                "intervention-scenarios",
+                "scenario",
+                [
+                    ("scenario", "scenario", _text),
+                    ("patients_targeted", "contacted", count),
+                    ("churn_rate_without_plan", "churn without plan", pct),
+                    ("churn_rate_with_plan", "churn with plan", pct),
+                    ("relative_churn_reduction", "relative reduction", pct),
+                    ("churners_avoided", "churners avoided", count),
+                    ("revenue_retained", "revenue retained", usd),
+                    ("plan_cost", "cost", usd),
+                    ("net_value", "net", usd),
+                    ("roi", "ROI", ratio),
+                    ("scenario_description", "assumptions", _text),
+                ],
+                _records(scenarios),
+            )
+        )
+        parts.append(
+            '<p class="source">marts.intervention_scenarios: patients active at the as-of date who churn within '
+            "each scenario's horizon, from the churn model's calibrated probabilities; save rates and costs are "
+            "assumptions (seed intervention_scenario_assumptions), not measured effects. A scenario marked "
+            "illustrative only shows which assumptions would give a published figure.</p>"
+        )
+    funnel = rec.funnel.groupby("scenario", sort=False).agg(
+        scenario_description=("scenario_description", "first"),
+        observed_follow_up_completion_rate=("observed_follow_up_completion_rate", "first"),
+        projected_follow_up_completion_rate=("projected_follow_up_completion_rate", "first"),
+    )
+    last_stage = rec.funnel.sort_values("stage_order").groupby("scenario")["projected_patients_completed"].last()
+    baseline_completed = float(last_stage.get("baseline", float("nan")))
+    funnel["additional_completions"] = last_stage.reindex(funnel.index) - baseline_completed
+    parts += [
+        "<h3>Care pathway what-if</h3>",
+        _data_table(
+            "funnel-what-if",
+            "scenario",
+            [
+                ("scenario", "scenario", _text),
+                ("observed_follow_up_completion_rate", "follow-up completion now", pct),
+                ("projected_follow_up_completion_rate", "projected", pct),
+                ("additional_completions", "more patients completing", count),
+                ("scenario_description", "assumption", _text),
+            ],
+            _records(funnel.reset_index()),
+        ),
+        (
+            '<p class="source">marts.funnel_what_if; uplifts in seed funnel_uplift_scenarios or the var '
+            "funnel_uplift (scenario vars).</p>"
+        ),
+    ]
+    return "".join(parts)
 
 
 def _figure(figure: RenderedFigure) -> str:
@@ -184,8 +328,10 @@ def render_page(data: ReportData, headlines: list[Headline], figures: list[Rende
     sections: dict[str, list[RenderedFigure]] = {}
     for figure in figures:
         sections.setdefault(figure.spec.section, []).append(figure)
+    extra = {"Recommendations": _recommendations_tables(data)}
     figure_html = "".join(
-        f'<section id="section-{escape(name.lower())}"><h2>{escape(name)}</h2>{"".join(_figure(f) for f in items)}</section>'
+        f'<section id="section-{escape(name.lower())}"><h2>{escape(name)}</h2>{extra.get(name, "")}'
+        f"{''.join(_figure(f) for f in items)}</section>"
         for name, items in sections.items()
     )
     nav = "".join(
@@ -200,9 +346,9 @@ def render_page(data: ReportData, headlines: list[Headline], figures: list[Rende
         "figures": [f.src for f in figures],
         "ml_ran": data.ml is not None,
         "ml_missing": data.ml_missing,
-        "run_ids": {} if data.ml is None else {
-            str(r["model_name"]): str(r["run_id"]) for r in data.ml.runs.to_dict("records")
-        },
+        "run_ids": {}
+        if data.ml is None
+        else {str(r["model_name"]): str(r["run_id"]) for r in data.ml.runs.to_dict("records")},
     }
     blob = json.dumps(payload, sort_keys=True, indent=1).replace("</", "<\\/")
     return f"""<!DOCTYPE html>

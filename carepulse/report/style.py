@@ -179,8 +179,20 @@ def nice_pct_limit(max_fraction: float) -> float:
 
 
 #: Words written in capitals in labels (data values are lower case).
-ACRONYMS = {"copd": "COPD", "ckd": "CKD", "hiv": "HIV", "adhd": "ADHD", "ptsd": "PTSD", "chf": "CHF",
-            "sms": "SMS", "rfm": "RFM", "roi": "ROI", "npi": "NPI", "usd": "USD", "icd": "ICD"}
+ACRONYMS = {
+    "copd": "COPD",
+    "ckd": "CKD",
+    "hiv": "HIV",
+    "adhd": "ADHD",
+    "ptsd": "PTSD",
+    "chf": "CHF",
+    "sms": "SMS",
+    "rfm": "RFM",
+    "roi": "ROI",
+    "npi": "NPI",
+    "usd": "USD",
+    "icd": "ICD",
+}
 
 
 def pretty(label: object, width: int = 18) -> str:

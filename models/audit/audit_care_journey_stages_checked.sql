@@ -46,6 +46,7 @@ checked as (
             case when ranked.key_rank > 1 then 'duplicate_key' end,
             case when accepted_patients.patient_id is null then 'orphan_reference' end
         ) as failed_rule,
+        ranked.source_file,
         ranked.raw_record
     from ranked
     left join accepted_patients
@@ -56,6 +57,7 @@ final as (
     select
         {{- carepulse.select_columns(columns) }}
         record_key,
+        source_file,
         failed_rule,
         -- the raw record is kept for quarantined rows only
         case when failed_rule is not null then raw_record end as raw_record

@@ -44,6 +44,7 @@ checked as (
         {{- carepulse.select_columns(columns) }}
         patient_id as record_key,
         coalesce(row_rule, case when key_rank > 1 then 'duplicate_key' end) as failed_rule,
+        source_file,
         raw_record
     from ranked
 ),
@@ -52,6 +53,7 @@ final as (
     select
         {{- carepulse.select_columns(columns) }}
         record_key,
+        source_file,
         failed_rule,
         -- the raw record is kept for quarantined rows only
         case when failed_rule is not null then raw_record end as raw_record

@@ -8,6 +8,7 @@ with
         select
             '{{ table }}' as source_table,
             record_key,
+            source_file,
             failed_rule,
             raw_record
         from {{ ref('audit_' ~ table ~ '_checked') }}
@@ -35,6 +36,7 @@ final as (
     select
         failed.source_table,
         failed.record_key,
+        failed.source_file,
         failed.failed_rule as rule,
         rules.description as rule_description,
         failed.raw_record,

@@ -17,6 +17,7 @@
     pass-through to project with). The follow-up completion rate is completions of the
     last stage over pathway patients (care_journey_funnel.cumulative_conversion_rate of
     the last stage for the baseline). -#}
+-- depends_on: {{ ref('care_journey_stage_order') }}
 {%- set uplift_var = var('funnel_uplift') %}
 {%- if uplift_var is not mapping %}
     {%- do exceptions.raise_compiler_error(

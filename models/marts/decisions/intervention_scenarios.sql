@@ -14,17 +14,24 @@
                            in outreach_priority order up to capacity (empty = all)
       churners avoided     sum over the targeted of P(churn within h) x save_rate
                            (x engage_probability when requires_engagement)
-      revenue retained     the same, weighted by the patient's revenue over the horizon
-                           at the rate of the last rfm_window_days (outreach_priority's
+      revenue retained     the same, weighted by the patient's revenue over the horizon:
+                           patient_value.monthly_revenue (recent revenue per ml_period_days)
+                           x h / ml_period_days where the patient has a patient_value row,
+                           else the rate of the last rfm_window_days (outreach_priority's
                            patient_value x h / rfm_window_days)
       cost                 targeted x contact_cost; net = retained - cost; roi = net / cost.
     All counts are expected values from calibrated probabilities. The save rates are
     assumptions of the seed, not measured effects. -#}
 {%- set churn_days = var('churn_inactivity_days') %}
 {%- set rfm_days = var('rfm_window_days') %}
+{%- set month_days = var('ml_period_days') %}
 
 with worklist as (
     select * from {{ ref('outreach_priority') }}
+),
+
+patient_value as (
+    select * from {{ ref('patient_value') }}
 ),
 
 assumptions as (
@@ -45,7 +52,11 @@ scenario_patients as (
         worklist.run_id,
         worklist.priority_rank,
         worklist.engage_probability,
-        worklist.patient_value * assumptions.horizon_days / {{ rfm_days }} as horizon_value,
+        case
+            when patient_value.patient_id is not null
+                then patient_value.monthly_revenue * assumptions.horizon_days / {{ month_days }}
+            else worklist.patient_value * assumptions.horizon_days / {{ rfm_days }}
+        end as horizon_value,
         1 - power(
             1 - worklist.churn_probability,
             cast(assumptions.horizon_days as {{ carepulse.type_double() }}) / {{ churn_days }}
@@ -55,6 +66,8 @@ scenario_patients as (
         like {{ dbt.concat(["'%|'", "worklist.churn_risk_band", "'|%'"]) }} as is_eligible
     from assumptions
     cross join worklist
+    left join patient_value
+        on worklist.patient_id = patient_value.patient_id
 ),
 
 eligible_ranked as (
@@ -80,11 +93,12 @@ per_scenario as (
     select
         scenario,
         count(*) as population_patients,
-        sum(horizon_churn_probability) as expected_churners,
-        sum(horizon_churn_probability * horizon_value) as revenue_at_risk,
+        -- sums of doubles rounded: a parallel sum differs in the last bits between runs
+        round(sum(horizon_churn_probability), 9) as expected_churners,
+        round(sum(horizon_churn_probability * horizon_value), 9) as revenue_at_risk,
         sum(case when is_targeted then 1 else 0 end) as patients_targeted,
-        sum(case when is_targeted then save_probability else 0 end) as churners_avoided,
-        sum(case when is_targeted then save_probability * horizon_value else 0 end) as revenue_retained,
+        round(sum(case when is_targeted then save_probability else 0 end), 9) as churners_avoided,
+        round(sum(case when is_targeted then save_probability * horizon_value else 0 end), 9) as revenue_retained,
         max(as_of_date) as as_of_date,
         max(run_id) as run_id
     from targeted

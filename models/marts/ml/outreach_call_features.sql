@@ -49,7 +49,7 @@ hour_counts as (
 ),
 
 typical_hour as (
-    select coalesce(max(call_hour), 10) as call_hour
+    select coalesce(max(call_hour), {{ var('ml_next_call_default_hour') }}) as call_hour
     from (
         select
             call_hour,

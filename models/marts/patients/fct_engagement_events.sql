@@ -1,15 +1,17 @@
 {#- One row per accepted engagement event, with the patient attributes analysts slice by.
-    Incremental because it is the largest table: a run loads the events dated on or after
-    the latest event date already loaded (that day is reloaded, so late rows of the
-    boundary day are picked up) and replaces rows by event_id, so re-running is safe.
+    Incremental because it is the largest table: a run reloads the events dated within
+    var lookback_days before the latest event date already loaded (so rows arriving up to
+    that many days late are picked up) and replaces rows by event_id, so re-running is safe.
     --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
     Age is the age in the event's year, so loaded rows stay true as time passes.
     Spark has no delete+insert, and Delta or Iceberg (merge by unique_key) need jars that no
     package index ships, so local Spark writes parquet partitioned by event_month and
     replaces whole months (insert_overwrite, dynamic partitions): a run reloads from the
-    first day of the latest loaded month instead of the latest loaded day. Same rows. -#}
+    first day of the month that holds the lookback start, so no partly reloaded month is
+    overwritten with fewer rows. Same rows. -#}
 {%- set on_spark = target.type in ('spark', 'databricks') %}
-{%- set reload_from = 'event_month' if on_spark else 'event_date' %}
+{%- set reload_from = dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(loaded.event_date)') %}
+{%- if on_spark %}{% set reload_from = dbt.date_trunc('month', reload_from) %}{% endif %}
 {{
     config(
         materialized='incremental',
@@ -43,7 +45,10 @@ new_events as (
         revenue_usd
     from events
     {%- if is_incremental() %}
-    where cast(event_at as date) >= (select max(loaded.{{ reload_from }}) from {{ this }} as loaded)
+    where cast(event_at as date) >= (
+        select cast({{ reload_from }} as date)
+        from {{ this }} as loaded
+    )
     {%- endif %}
 ),
 

@@ -18,6 +18,7 @@ typed as (
             'paid_amount': 'decimal(18,2)', 'deductible_amount': 'decimal(18,2)',
         }) }} as invalid_casts,
         {{ carepulse.raw_malformed() }} is not null as is_malformed,
+        {{ carepulse.raw_source_file() }} as source_file,
         {{ carepulse.raw_record([
             'claim_id', 'patient_id', 'provider_id', 'claim_start_date', 'claim_end_date',
             'paid_amount', 'deductible_amount', 'diagnosis_code', 'procedure_code',

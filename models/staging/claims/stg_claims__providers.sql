@@ -10,6 +10,7 @@ typed as (
         upper({{ carepulse.clean_text('state') }}) as state,
         {{ carepulse.clean_text('city') }} as city,
         {{ carepulse.raw_malformed() }} is not null as is_malformed,
+        {{ carepulse.raw_source_file() }} as source_file,
         {{ carepulse.raw_record(['provider_id', 'provider_name', 'specialty', 'state', 'city']) }} as raw_record
     from source
 )

@@ -10,6 +10,7 @@ typed as (
         {{ carepulse.cast_text('completed_at', 'timestamp') }} as completed_at,
         {{ carepulse.invalid_casts({'entered_at': 'timestamp', 'completed_at': 'timestamp'}) }} as invalid_casts,
         {{ carepulse.raw_malformed() }} is not null as is_malformed,
+        {{ carepulse.raw_source_file() }} as source_file,
         {{ carepulse.raw_record(['patient_id', 'stage', 'entered_at', 'completed_at']) }} as raw_record
     from source
 )

@@ -11,6 +11,7 @@ typed as (
         {{ carepulse.cast_text('revenue_usd', 'decimal(18,2)') }} as revenue_usd,
         {{ carepulse.invalid_casts({'event_at': 'timestamp', 'revenue_usd': 'decimal(18,2)'}) }} as invalid_casts,
         {{ carepulse.raw_malformed() }} is not null as is_malformed,
+        {{ carepulse.raw_source_file() }} as source_file,
         {{ carepulse.raw_record(['event_id', 'patient_id', 'event_at', 'event_type', 'revenue_usd']) }} as raw_record
     from source
 )

@@ -12,6 +12,7 @@ typed as (
         {{ carepulse.clean_enum('outcome') }} as outcome,
         {{ carepulse.invalid_casts({'called_at': 'timestamp'}) }} as invalid_casts,
         {{ carepulse.raw_malformed() }} is not null as is_malformed,
+        {{ carepulse.raw_source_file() }} as source_file,
         {{ carepulse.raw_record(['call_id', 'patient_id', 'called_at', 'channel', 'program', 'outcome']) }}
             as raw_record
     from source

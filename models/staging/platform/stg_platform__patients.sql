@@ -30,6 +30,7 @@ typed as (
         ) as is_born_after_enrolment,
         {{ carepulse.invalid_casts({'birth_date': 'date', 'enrolled_at': 'timestamp'}) }} as invalid_casts,
         {{ carepulse.raw_malformed() }} is not null as is_malformed,
+        {{ carepulse.raw_source_file() }} as source_file,
         {{ carepulse.raw_record([
             'patient_id', 'sex', 'location_type', 'primary_condition',
             'referral_source', 'plan_type', 'enrolled_at',
