@@ -84,7 +84,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from carepulse.bench import run_bench
+    if _settings(args).target == "spark":
+        # the engines side by side: the same build on DuckDB and on local Spark
+        from carepulse.bench_spark import run_spark_bench as run_bench
+    else:
+        from carepulse.bench import run_bench
 
     path = run_bench(scale=args.scale, seed=args.seed, out_dir=Path(args.out_dir), with_ml=not args.no_ml)
     print(f"carepulse: benchmark written to {path}")
@@ -163,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--out-dir", default="bench/results")
     bench.add_argument("--no-ml", action="store_true")
+    _add_setting_flags(bench, "target")
     bench.set_defaults(func=_cmd_bench)
 
     rep = commands.add_parser("report", help="render charts and index.html from the warehouse")

@@ -146,6 +146,10 @@ class Settings:
                 env.pop(name, None)
             else:
                 env[name] = str(value)
+        if self.target == "spark":
+            # local Spark's tables and metastore beside the DuckDB file's place, as an absolute
+            # path (dbt, the ML step and the report must name the same folder)
+            env.setdefault("CAREPULSE_SPARK_WAREHOUSE", str(self.db_path.parent.absolute() / "spark"))
         env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
         env.setdefault("DBT_TARGET_PATH", str(self.dbt_dir / "target"))
         env.setdefault("DBT_LOG_PATH", str(self.dbt_dir / "logs"))

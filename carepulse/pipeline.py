@@ -30,7 +30,7 @@ from carepulse.build_lock import (
     stale_build_files,
 )
 from carepulse.config import RAW_TABLES, Settings, raw_files_present, raw_table_present
-from carepulse.dbt_runner import StepFailed, run_dbt
+from carepulse.dbt_runner import StepFailed, run_dbt, run_dbt_in_process
 from carepulse.state import build_fingerprint, is_up_to_date, record_build
 
 DEMO_SCALE = 0.1
@@ -144,7 +144,7 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
 
     result = BuildResult(skipped=False)
     if settings.target == "spark":
-        return _build_on_spark(settings, options, lock_fd, fingerprint, result)
+        return _build_on_spark(settings, options, fingerprint, result)
     building = private_build_path(db_path)
 
     # dbt inherits the lock: a dbt still running after its parent was killed keeps the
@@ -152,22 +152,11 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     def dbt(args: list[str]) -> Callable[[], None]:
         return lambda: run_dbt(args, settings, db_path=building, pass_fds=(lock_fd,))
 
-    dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
     try:
         if db_path.exists() and not options.full_refresh:
             # Start from the published warehouse so incremental models only add what is new.
             shutil.copyfile(db_path, building)
-        _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
-        if options.with_ml:
-            from ml.config import TrainConfig
-            from ml.score import score
-            from ml.train import train
-
-            config = TrainConfig(n_jobs=settings.ml_threads)
-            models = settings.model_dir
-            _timed(result, "ml train", _plain_step("ml train", lambda: train(building, models, config=config)))
-            _timed(result, "ml score", _plain_step("ml score", lambda: score(building, models)))
-            _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
+        _dbt_and_ml(result, settings, options, building, dbt)
         _checkpoint(building)
         building.replace(db_path)
     except BaseException:
@@ -184,21 +173,16 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     return result
 
 
-def _build_on_spark(
-    settings: Settings, options: BuildOptions, lock_fd: int, fingerprint: str, result: BuildResult
-) -> BuildResult:
-    """The same chain on Spark (issue 14): dbt --target spark, the ML step through a
-    SparkSession (ml/warehouse.py), the post-ML models, the report.
-
-    Spark tables live in the metastore and warehouse folder of the profile, not in one file,
-    so there is no private copy to publish: tables are replaced one by one as dbt builds them
-    (readers of a table see its old or its new files)."""
-    # The ML step and the report run in this process and pick their engine from here.
-    os.environ["CAREPULSE_TARGET"] = settings.target
-
-    def dbt(args: list[str]) -> Callable[[], None]:
-        return lambda: run_dbt(args, settings, pass_fds=(lock_fd,))
-
+def _dbt_and_ml(
+    result: BuildResult,
+    settings: Settings,
+    options: BuildOptions,
+    db_path: Path,
+    dbt: Callable[[list[str]], Callable[[], None]],
+) -> None:
+    """dbt build, then (with ML) train, score and the post-ML models: the chain both engines
+    run. db_path: the warehouse the ML step opens (DuckDB's private build file; unused on
+    Spark, whose tables are the session's)."""
     dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
     _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
     if options.with_ml:
@@ -208,10 +192,26 @@ def _build_on_spark(
 
         config = TrainConfig(n_jobs=settings.ml_threads)
         models = settings.model_dir
-        db_path = settings.db_path
         _timed(result, "ml train", _plain_step("ml train", lambda: train(db_path, models, config=config)))
         _timed(result, "ml score", _plain_step("ml score", lambda: score(db_path, models)))
         _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
+
+
+def _build_on_spark(settings: Settings, options: BuildOptions, fingerprint: str, result: BuildResult) -> BuildResult:
+    """The same chain on Spark (issue 14): dbt --target spark, the ML step through a
+    SparkSession (ml/warehouse.py), the post-ML models, the report, all in this process
+    (run_dbt_in_process: one JVM holds the local metastore).
+
+    Spark tables live in the metastore and warehouse folder of the profile, not in one file,
+    so there is no private copy to publish: tables are replaced one by one as dbt builds them
+    (readers of a table see its old or its new files)."""
+    # The ML step and the report run in this process and pick their engine from here.
+    os.environ["CAREPULSE_TARGET"] = settings.target
+
+    def dbt(args: list[str]) -> Callable[[], None]:
+        return lambda: run_dbt_in_process(args, settings)
+
+    _dbt_and_ml(result, settings, options, settings.db_path, dbt)
     if options.with_report:
         from carepulse.report import render_report
 

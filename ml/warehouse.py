@@ -234,6 +234,7 @@ def spark_session() -> Any:
         .master(os.environ.get("CAREPULSE_SPARK_MASTER", "local[2]"))
         .config("spark.sql.warehouse.dir", warehouse)
         .config("javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={warehouse}/metastore_db;create=true")
+        .config("spark.sql.catalogImplementation", os.environ.get("CAREPULSE_SPARK_CATALOG", "hive"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("CAREPULSE_SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.sql.shuffle.partitions", os.environ.get("CAREPULSE_SPARK_SHUFFLE_PARTITIONS", "4"))

@@ -1,6 +1,9 @@
-"""Spark is a real second target (issue 14): the same tiny generated data, built by
-`carepulse build` on DuckDB and with `--target spark` (dbt-spark, local pyspark in-process,
-the ML step through a SparkSession), gives the same marts and the same ml tables.
+"""Spark is a real second target (issue 14): the session's generated data (conftest
+small_raw: scale 0.02, dirty) built on Spark (dbt-spark, local pyspark in-process, the ML
+step through a SparkSession, the post-ML models) gives the same marts and the same ml
+tables as the session's DuckDB warehouse after the ML step (conftest ml_session_warehouse,
+same raw files, same ML settings and seed). Only the Spark side is built here
+(tests/spark_side.py, in a subprocess).
 
 Compared: every table and view in schemas marts and ml, row for row, order-insensitive,
 numbers within 1e-9 relative. Excluded: columns that name or time one run (run ids, the
@@ -8,8 +11,7 @@ training and scoring clock, fit seconds, the model file path and hash), which di
 any two runs on one engine as well.
 
 Skipped, with the reason, only where Java or the Spark extra is missing (`make spark-setup`
-installs both; `make test` runs it). One build per engine: a Spark session takes ~20 s
-to start and the Spark build of scale 0.01 several minutes on two cores.
+installs both; `make test` runs it).
 """
 
 from __future__ import annotations
@@ -23,12 +25,9 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-CARE = [sys.executable, "-m", "carepulse"]
+from conftest import PROJECT_DIR, query
 
 #: Columns that identify or time one run rather than describe the data.
 RUN_COLUMNS = {"run_id", "trained_at", "scored_at", "fit_seconds", "model_path", "model_sha256"}
@@ -44,29 +43,6 @@ pytestmark = [
         reason="Spark test skipped: the spark extra is not installed (make spark-setup)",
     ),
 ]
-
-
-def _build(work: Path, raw: Path, target: str) -> None:
-    env = dict(os.environ)
-    for name in [n for n in env if n.startswith("CAREPULSE_")]:
-        env.pop(name)
-    env.update(
-        CAREPULSE_THREADS="2",
-        CAREPULSE_TARGET=target,
-        CAREPULSE_SPARK_WAREHOUSE=str(work / "spark"),
-        CAREPULSE_SPARK_MASTER="local[2]",
-        SPARK_LOCAL_IP="127.0.0.1",
-        DBT_PROFILES_DIR=str(PROJECT_DIR),
-    )
-    result = subprocess.run(
-        [*CARE, "build", "--raw-dir", str(raw), "--db", str(work / "carepulse.duckdb"), "--no-report", "--no-wait"],
-        cwd=PROJECT_DIR,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert result.returncode == 0, f"carepulse build --target {target} failed:\n{result.stdout[-6000:]}"
 
 
 def _canonical(value: object) -> object:
@@ -120,46 +96,43 @@ def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("spark_equal")
-    raw = root / "raw"
-    subprocess.run(
-        [*CARE, "generate", "--scale", "0.01", "--seed", "11", "--out", str(raw)], cwd=PROJECT_DIR, check=True
+def spark_tables(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Spark side: small_raw built on Spark with the ML step, marts and ml pickled."""
+    work = tmp_path_factory.mktemp("spark_side")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("CAREPULSE_")}
+    env.update(
+        CAREPULSE_SPARK_WAREHOUSE=str(work / "spark"),
+        CAREPULSE_SPARK_MASTER="local[2]",
+        CAREPULSE_SPARK_SHUFFLE_PARTITIONS="2",
+        SPARK_LOCAL_IP="127.0.0.1",
     )
-    _build(root / "duck", raw, "duckdb")
-    _build(root / "sparkrun", raw, "spark")
-    return root / "duck", root / "sparkrun"
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "tests" / "spark_side.py"), str(small_raw), str(work), str(work / "out")],
+        cwd=work,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert result.returncode == 0, f"the Spark build failed:\n{result.stdout[-8000:]}"
+    return work / "out"
 
 
-def test_every_mart_and_ml_table_is_equal_on_duckdb_and_spark(built: tuple[Path, Path]) -> None:
-    duck_dir, spark_dir = built
-    con = duckdb.connect(str(duck_dir / "carepulse.duckdb"), read_only=True)
-    try:
-        names = [
-            f"{schema}.{table}"
-            for schema, table in con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_schema in ('marts', 'ml') order by 1, 2"
-            ).fetchall()
-        ]
-        duck = {name: con.execute(f"select * from {name}").fetchdf() for name in names}
-    finally:
-        con.close()
+def test_every_mart_and_ml_table_is_equal_on_duckdb_and_spark(ml_session_warehouse: Path, spark_tables: Path) -> None:
+    names = query(
+        ml_session_warehouse,
+        "select table_schema || '.' || table_name as name from information_schema.tables "
+        "where table_schema in ('marts', 'ml') order by 1",
+    )["name"].tolist()
     assert any(n.startswith("ml.") for n in names) and "marts.outreach_priority" in names
-
-    os.environ["CAREPULSE_SPARK_WAREHOUSE"] = str(spark_dir / "spark")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from ml.warehouse import SparkConnection
-
-    spark = SparkConnection()
-    present = spark.relations()
-    missing = [n for n in names if n not in present]
+    on_spark = {path.stem for path in spark_tables.glob("*.pkl")}
+    missing = [n for n in names if n not in on_spark]
     assert not missing, f"built on DuckDB but not on Spark: {missing}"
     problems: list[str] = []
     for name in names:
-        frame = spark.execute(f"select * from {name}").fetchdf()
-        problems += _differences(name, duck[name], frame)
+        frame = pd.read_pickle(spark_tables / f"{name}.pkl")
+        problems += _differences(name, query(ml_session_warehouse, f"select * from {name}"), frame)
         # the comparison must see data, or equality would prove nothing
-        if name in ("marts.dim_patients", "ml.churn_predictions"):
+        if name in ("marts.dim_patients", "ml.churn_predictions", "marts.outreach_priority"):
             assert len(frame) > 0, f"{name} is empty on Spark"
     assert not problems, "DuckDB and Spark differ:\n" + "\n".join(problems)
