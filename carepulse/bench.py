@@ -196,26 +196,26 @@ def marts_figures(db_path: Path, schema: str = "marts") -> dict[str, Any]:
     }
 
 
-def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> Path:
-    """Run every step at `scale` in a scratch folder and write bench-scale-<scale>.json to out_dir."""
+def scratch(out_dir: Path, name: str) -> tuple[Path, Settings]:
+    """An emptied work folder out_dir/<name> and the Settings of a warehouse in it: the same
+    validation as `carepulse build` (threads, memory, ML threads), the data's own as-of date."""
     out_dir = (PROJECT_DIR / out_dir) if not out_dir.is_absolute() else out_dir
-    work = out_dir / f"work-scale-{scale:g}"
+    work = out_dir / name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    raw, db, target = work / "raw", work / "carepulse.duckdb", work / "target"
-    # The same Settings as `carepulse build` (threads, memory, ML threads validated once),
-    # for this scratch warehouse; the as-of date is always the data's own.
     settings = Settings.from_env(
         {k: v for k, v in os.environ.items() if k != "CAREPULSE_AS_OF"},
-        raw_dir=raw,
-        db_path=db,
+        raw_dir=work / "raw",
+        db_path=work / "carepulse.duckdb",
         model_dir=work / "models",
         report_dir=work / "reports",
     )
-    env = settings.dbt_env()
-    dbt_paths = ["--target-path", str(target), "--log-path", str(work / "logs")]
+    return work, settings
 
-    figures: dict[str, Any] = {
+
+def run_header(scale: float, seed: int, settings: Settings) -> dict[str, Any]:
+    """The keys every bench JSON starts with: what ran, when, and on which machine."""
+    return {
         "scale": scale,
         "seed": seed,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -230,6 +230,17 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
         },
         "steps": {},
     }
+
+
+def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> Path:
+    """Run every step at `scale` in a scratch folder and write bench-scale-<scale>.json to out_dir."""
+    work, settings = scratch(out_dir, f"work-scale-{scale:g}")
+    out_dir = work.parent
+    raw, db, target = settings.raw_dir, settings.db_path, work / "target"
+    env = settings.dbt_env()
+    dbt_paths = ["--target-path", str(target), "--log-path", str(work / "logs")]
+
+    figures = run_header(scale, seed, settings)
     steps = figures["steps"]
     steps["generate"] = _measured(
         "generate",

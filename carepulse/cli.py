@@ -16,6 +16,7 @@ from pathlib import Path
 from carepulse.config import Settings, SettingsError
 from carepulse.dbt_runner import StepFailed
 from carepulse.pipeline import DEMO_SCALE, DEMO_SEED
+from carepulse.retrain import RETRAIN_AFTER_DAYS
 
 #: Settings every subcommand may override on the command line (dest name = Settings field).
 _SETTING_FLAGS: dict[str, str] = {
@@ -30,6 +31,17 @@ _SETTING_FLAGS: dict[str, str] = {
     "ml_threads": "ML threads (default CAREPULSE_ML_THREADS or 1)",
     "target": "engine: duckdb or spark (default CAREPULSE_TARGET or duckdb; spark needs `make spark-setup`)",
 }
+
+
+def _non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0 (a clear error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of days >= 0, got {value}")
+    return value
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, *names: str) -> None:
@@ -74,6 +86,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         with_ml=not args.no_ml,
         with_report=not args.no_report,
         full_refresh=args.full_refresh,
+        retrain=args.retrain,
+        retrain_after_days=args.retrain_after_days,
         wait=args.wait,
     )
     result = build(_settings(args), options)
@@ -84,6 +98,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.incremental:
+        from carepulse.bench_incremental import run_incremental_bench
+
+        path = run_incremental_bench(scale=args.scale, seed=args.seed, out_dir=Path(args.out_dir))
+        print(f"carepulse: benchmark written to {path}")
+        return 0
     if _settings(args).target == "spark":
         # the engines side by side: the same build on DuckDB and on local Spark
         from carepulse.bench_spark import run_spark_bench as run_bench
@@ -152,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bld.add_argument("--seed", type=int, default=DEMO_SEED)
     bld.add_argument("--no-ml", action="store_true", help="skip training, scoring and post-ML models")
+    bld.add_argument("--retrain", action="store_true", help="retrain the models even if the saved one is recent")
+    bld.add_argument(
+        "--retrain-after-days",
+        type=_non_negative_int,
+        default=RETRAIN_AFTER_DAYS,
+        metavar="N",
+        help=f"retrain when the saved model's as-of date is more than N days old (default {RETRAIN_AFTER_DAYS})",
+    )
     bld.add_argument("--no-report", action="store_true", help="skip the report")
     bld.add_argument(
         "--wait",
@@ -167,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--out-dir", default="bench/results")
     bench.add_argument("--no-ml", action="store_true")
+    bench.add_argument(
+        "--incremental",
+        action="store_true",
+        help="full carepulse build vs append one day + incremental build (bench-incremental-scale-S.json)",
+    )
     _add_setting_flags(bench, "target")
     bench.set_defaults(func=_cmd_bench)
 

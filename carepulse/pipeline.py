@@ -13,7 +13,6 @@ instead of being skipped.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from carepulse.build_lock import (
 )
 from carepulse.config import RAW_TABLES, Settings, raw_files_present, raw_table_present
 from carepulse.dbt_runner import StepFailed, run_dbt, run_dbt_in_process
+from carepulse.publish import clone_or_copy
+from carepulse.retrain import RETRAIN_AFTER_DAYS, current_as_of, decide, last_run
 from carepulse.state import build_fingerprint, is_up_to_date, record_build
 
 DEMO_SCALE = 0.1
@@ -47,6 +48,9 @@ class BuildOptions:
     with_ml: bool = True
     with_report: bool = True
     full_refresh: bool = False
+    #: Retrain the models even when the saved model is recent enough (carepulse.retrain).
+    retrain: bool = False
+    retrain_after_days: int = RETRAIN_AFTER_DAYS
     #: Another build of the same warehouse running: wait for it (True) or refuse at once.
     wait: bool = True
 
@@ -154,8 +158,13 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
 
     try:
         if db_path.exists() and not options.full_refresh:
-            # Start from the published warehouse so incremental models only add what is new.
-            shutil.copyfile(db_path, building)
+            # Start from the published warehouse so incremental models only add what is new
+            # (a copy-on-write clone where the filesystem has one: carepulse.publish).
+            _timed(
+                result,
+                "copy published warehouse",
+                lambda: _say(f"started from a {clone_or_copy(db_path, building)} of {db_path.name}"),
+            )
         _dbt_and_ml(result, settings, options, building, dbt)
         _checkpoint(building)
         building.replace(db_path)
@@ -180,9 +189,9 @@ def _dbt_and_ml(
     db_path: Path,
     dbt: Callable[[list[str]], Callable[[], None]],
 ) -> None:
-    """dbt build, then (with ML) train, score and the post-ML models: the chain both engines
-    run. db_path: the warehouse the ML step opens (DuckDB's private build file; unused on
-    Spark, whose tables are the session's)."""
+    """dbt build, then (with ML) train when the retrain policy says so, score and the post-ML
+    models: the chain both engines run. db_path: the warehouse the ML step opens (DuckDB's
+    private build file; on Spark the session's tables, whatever the path)."""
     dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
     _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
     if options.with_ml:
@@ -192,7 +201,12 @@ def _dbt_and_ml(
 
         config = TrainConfig(n_jobs=settings.ml_threads)
         models = settings.model_dir
-        _timed(result, "ml train", _plain_step("ml train", lambda: train(db_path, models, config=config)))
+        decision = decide(
+            options.retrain, last_run(db_path, models), current_as_of(db_path), options.retrain_after_days
+        )
+        _say(decision.reason)
+        if decision.retrain:
+            _timed(result, "ml train", _plain_step("ml train", lambda: train(db_path, models, config=config)))
         _timed(result, "ml score", _plain_step("ml score", lambda: score(db_path, models)))
         _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
 

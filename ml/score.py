@@ -18,7 +18,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from . import churn, engagement, io, registry, writeback
+from . import churn, drift, engagement, io, registry, writeback
 from .config import CHURN, ENGAGEMENT, RiskBands
 
 
@@ -71,11 +71,17 @@ def score(
         frame["as_of_date"] = info.as_of
         frame["scored_at"] = scored_at
 
-    frames = {"churn_predictions": churn_scores, "engagement_predictions": engagement_scores}
+    # the scored frames in the training frames' bins (drift monitoring; none for old bundles)
+    distributions = drift.scoring_frames(bundle, {CHURN: churn_rows, ENGAGEMENT: next_calls})
+    distributions["run_id"], distributions["as_of_date"], distributions["scored_at"] = run_id, info.as_of, scored_at
+
+    frames = {
+        "churn_predictions": churn_scores,
+        "engagement_predictions": engagement_scores,
+        "feature_distributions": distributions,
+    }
     batch = ("run_id = ? and as_of_date = ?", [run_id, info.as_of])
-    written = writeback.write_tables(
-        db_path, frames, replace_where={"churn_predictions": batch, "engagement_predictions": batch}
-    )
+    written = writeback.write_tables(db_path, frames, replace_where=dict.fromkeys(frames, batch))
     progress(
         f"ml score: {written['churn_predictions']} churn and {written['engagement_predictions']} "
         f"engagement predictions written for run {run_id}"

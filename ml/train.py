@@ -20,7 +20,7 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from . import churn, engagement, io, registry, segments, writeback
+from . import churn, drift, engagement, io, registry, segments, writeback
 from .config import CHURN, ENGAGEMENT, TrainConfig
 from .runs import run_frames
 
@@ -70,6 +70,11 @@ def train(
         }
         segment_model = segments.train_segments(db_path, as_of, config)
     progress(f"segments: k = {segment_model.k} ({segment_model.chosen_by}) on {segment_model.fit_rows} patients")
+    # the frames the models learnt from, in bins, for the drift mart (ml/drift.py)
+    baselines = {
+        CHURN: drift.training_baselines(churn_examples, models[CHURN].spec),
+        ENGAGEMENT: drift.training_baselines(call_examples, models[ENGAGEMENT].spec),
+    }
     path = registry.model_path(model_dir, run_id)
     bundle = {
         "run_id": run_id,
@@ -87,9 +92,11 @@ def train(
         "model_path": str(path.resolve()),
         "models": models,
         segments.SEGMENTS: segment_model,
+        drift.BUNDLE_KEY: baselines,
     }
     registry.save(model_dir, run_id, bundle)
-    written = writeback.write_tables(db_path, _with_segments(run_frames(bundle), segments.run_frames(bundle)))
+    tables = {**_with_segments(run_frames(bundle), segments.run_frames(bundle)), **drift.run_frames(bundle)}
+    written = writeback.write_tables(db_path, tables)
     progress(f"ml train: run {run_id} saved to {path} ({written['model_runs']} model rows written)")
     return {
         "run_id": run_id,

@@ -151,6 +151,30 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("revenue_360d", "double not null"),
         ("revenue_360d_per_patient", "double"),
     ],
+    # drift monitoring (ml/drift.py): the training frame's bins per feature, and each scored
+    # batch's shares in the same bins; the mart model_feature_drift computes the PSI
+    "feature_baselines": [
+        ("run_id", "varchar not null"),
+        ("model_name", "varchar not null"),
+        ("feature", "varchar not null"),
+        ("feature_kind", "varchar not null check (feature_kind in ('categorical', 'numeric'))"),
+        ("bin_index", "integer not null check (bin_index >= 0)"),
+        ("bin_label", "varchar not null"),
+        ("lower_edge", "double"),
+        ("upper_edge", "double"),
+        ("training_rows", "bigint not null check (training_rows >= 0)"),
+        ("training_share", "double not null check (training_share between 0 and 1)"),
+    ],
+    "feature_distributions": [
+        ("run_id", "varchar not null"),
+        ("model_name", "varchar not null"),
+        ("as_of_date", "date not null"),
+        ("feature", "varchar not null"),
+        ("bin_index", "integer not null check (bin_index >= 0)"),
+        ("scoring_rows", "bigint not null check (scoring_rows >= 0)"),
+        ("scoring_share", "double not null check (scoring_share between 0 and 1)"),
+        ("scored_at", "timestamp not null"),
+    ],
 }
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -162,6 +186,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "engagement_predictions": ("run_id", "as_of_date", "patient_id"),
     "patient_segments": ("run_id", "patient_id"),
     "segment_profiles": ("run_id", "segment", "feature"),
+    "feature_baselines": ("run_id", "model_name", "feature", "bin_index"),
+    "feature_distributions": ("run_id", "model_name", "as_of_date", "feature", "bin_index"),
 }
 
 #: The *_current views: what "the latest run" means for each table.

@@ -186,9 +186,9 @@ TEST_TRAIN_SETTINGS = {"rf_trees": 30, "hgb_max_iter": 80, "importance_repeats":
 TEST_TRAIN_SEED = 23
 
 
-def run_ml_step(db_path: Path, raw_dir: Path, model_dir: Path) -> Path:
+def run_ml_step(db_path: Path, raw_dir: Path, model_dir: Path, dbt_args: Sequence[str] = ()) -> Path:
     """The ML step of `carepulse build` on a dbt-built warehouse (TEST_TRAIN_*): train,
-    score, then the post-ML models."""
+    score, then the post-ML models (dbt_args added to that dbt build, e.g. --project-dir)."""
     from ml.config import TrainConfig
     from ml.score import score
     from ml.train import train
@@ -196,7 +196,7 @@ def run_ml_step(db_path: Path, raw_dir: Path, model_dir: Path) -> Path:
     config = TrainConfig(**TEST_TRAIN_SETTINGS)
     train(db_path, model_dir, seed=TEST_TRAIN_SEED, config=config, progress=lambda _message: None)
     score(db_path, model_dir, progress=lambda _message: None)
-    run_dbt(["build", "--selector", "post_ml"], raw_dir, db_path)
+    run_dbt(["build", "--selector", "post_ml", *dbt_args], raw_dir, db_path)
     return db_path
 
 

@@ -6,8 +6,10 @@ rendered by headless Chromium (screenshot). Needs the optional extra (`make test
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from conftest import PROJECT_DIR, query
@@ -29,6 +32,7 @@ from carepulse.app import queries
 from carepulse.app.connection import read_only_engine, snapshot
 from carepulse.app.launch import MAIN
 from carepulse.app.main import PAGES
+from carepulse.app.views.scenarios import plan_key, plan_metrics
 from carepulse.app.views.worklist import worklist_csv
 
 
@@ -82,6 +86,124 @@ def test_scenarios_page_shows_each_decision_mart_by_scenario(app: AppTest, ml_se
     one = app.dataframe[0].value
     assert list(one["scenario"]) == [chosen]
     assert one["churners_avoided"].iloc[0] == plans.set_index("scenario").churners_avoided[chosen]
+
+
+#: intervention_scenarios columns a plan computes (the assumptions echo the inputs).
+PLAN_FIGURES = (
+    "population_patients",
+    "patients_targeted",
+    "expected_churners",
+    "churners_avoided",
+    "churn_rate_without_plan",
+    "churn_rate_with_plan",
+    "relative_churn_reduction",
+    "revenue_at_risk",
+    "revenue_retained",
+    "plan_cost",
+    "net_value",
+    "roi",
+)
+
+
+def _plan(app: AppTest) -> pd.Series:
+    """The plan the sliders give: the one-row table of marts.intervention_scenario_what_if."""
+    rows = [frame.value for frame in app.dataframe if list(frame.value.get("scenario", [])) == ["explorer"]]
+    assert len(rows) == 1, "one plan table"
+    return rows[0].iloc[0]
+
+
+def test_retention_sliders_start_at_a_seed_scenario_and_give_its_mart_row(
+    app: AppTest, ml_session_warehouse: Path
+) -> None:
+    _open(app, "Scenarios")
+    mart = query(ml_session_warehouse, "select * from marts.intervention_scenarios").set_index("scenario")
+    assert app.selectbox(key="plan_start").options == sorted(mart.index)
+    # capacity binding, then no capacity and no engagement needed: both kinds of seed row
+    for scenario in ("pilot_50_care_manager", "study_000_reduction"):
+        app.selectbox(key="plan_start").set_value(scenario).run()
+        assert not app.exception, [e.value for e in app.exception]
+        row = mart.loc[scenario]
+        key = functools.partial(plan_key, scenario)
+        assert app.slider(key=key("save_rate")).value == row["save_rate"]
+        assert app.slider(key=key("contact_cost")).value == row["contact_cost"]
+        assert app.slider(key=key("horizon")).value == row["horizon_days"]
+        assert app.checkbox(key=key("engagement")).value == row["requires_engagement"]
+        assert app.checkbox(key=key("all")).value == pd.isna(row["capacity"])
+        if not pd.isna(row["capacity"]):
+            assert app.slider(key=key("capacity")).value == row["capacity"]
+        assert "|".join(app.multiselect(key=key("bands")).value) == row["target_risk_bands"]
+        plan = _plan(app)
+        for column in PLAN_FIGURES:
+            assert plan[column] == pytest.approx(row[column], rel=1e-12, abs=1e-9), (scenario, column)
+        metrics = {metric.label: metric.value for metric in app.metric}
+        assert metrics == plan_metrics(row)
+
+
+def test_moving_a_slider_moves_the_plan_the_expected_way(app: AppTest) -> None:
+    _open(app, "Scenarios")
+    scenario = "pilot_50_care_manager"  # capacity 50 binds at the session scale; save rate 0.4; $60 a call
+    app.selectbox(key="plan_start").set_value(scenario).run()
+    base = _plan(app)
+    assert base["patients_targeted"] == 50 and base["churners_avoided"] > 0
+
+    app.slider(key=plan_key(scenario, "save_rate")).set_value(0.8).run()
+    doubled = _plan(app)
+    assert doubled["churners_avoided"] == pytest.approx(2 * base["churners_avoided"], rel=1e-9)
+    assert doubled["revenue_retained"] == pytest.approx(2 * base["revenue_retained"], rel=1e-9)
+    assert doubled["churn_rate_with_plan"] < base["churn_rate_with_plan"]
+    assert doubled["plan_cost"] == base["plan_cost"]
+
+    app.slider(key=plan_key(scenario, "contact_cost")).set_value(120.0).run()
+    dearer = _plan(app)
+    assert dearer["plan_cost"] == 2 * doubled["plan_cost"] and dearer["net_value"] < doubled["net_value"]
+
+    app.slider(key=plan_key(scenario, "capacity")).set_value(25).run()
+    fewer = _plan(app)
+    assert fewer["patients_targeted"] == 25 and fewer["churners_avoided"] < dearer["churners_avoided"]
+
+    app.slider(key=plan_key(scenario, "horizon")).set_value(730).run()
+    longer = _plan(app)
+    assert longer["expected_churners"] > fewer["expected_churners"]
+
+    app.multiselect(key=plan_key(scenario, "bands")).set_value([]).run()
+    assert [w.value for w in app.warning] == ["target at least one risk band (names without '|'); got []"]
+
+
+def test_a_warehouse_without_the_what_if_macro_says_so(ml_session_warehouse: Path, tmp_path: Path) -> None:
+    old = tmp_path / ml_session_warehouse.name
+    shutil.copy2(ml_session_warehouse, old)
+    con = duckdb.connect(str(old))
+    con.execute(f"drop macro table {queries.RETENTION_WHAT_IF}")
+    con.close()
+    at = AppTest.from_file(str(MAIN), default_timeout=120)
+    at.session_state["page"] = "Scenarios"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAREPULSE_DB", str(old))
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("no marts.intervention_scenario_what_if" in i.value for i in at.info)
+    assert not at.slider
+
+
+def test_a_bad_plan_is_a_plain_error() -> None:
+    good = {
+        "target_risk_bands": ("high",),
+        "capacity": None,
+        "save_rate": 0.3,
+        "requires_engagement": True,
+        "contact_cost": 10.0,
+        "horizon_days": 365,
+    }
+    queries.RetentionPlan(**good)
+    for change, message in (
+        ({"save_rate": 1.5}, "save rate must be from 0 to 1; got 1.5"),
+        ({"capacity": -1}, "capacity must be 0 or more"),
+        ({"horizon_days": 0}, "horizon must be at least 1 day"),
+        ({"contact_cost": -5.0}, "contact cost must be 0 or more"),
+        ({"target_risk_bands": ("high|low",)}, "target at least one risk band"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            queries.RetentionPlan(**{**good, **change})
 
 
 def test_churn_drivers_filters_are_the_marts_rows(app: AppTest, ml_session_warehouse: Path) -> None:

@@ -15,6 +15,7 @@ import math
 import shutil
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -200,6 +201,43 @@ def test_intervention_scenarios_equal_an_independent_projection(ml_session_wareh
     assert list(illustrative.index) == ["study_000_reduction"]
     assert _close(illustrative["relative_churn_reduction"].iloc[0], 0.24)
     assert (got["churn_rate_with_plan"] < got["churn_rate_without_plan"]).all()
+
+
+def test_the_what_if_table_macro_runs_the_marts_sql_on_the_published_file(
+    ml_session_warehouse: Path, tmp_path: Path
+) -> None:
+    """marts.intervention_scenario_what_if (the explorer's sliders) given each seed row's
+    assumptions as bound parameters gives that row of the mart: one definition. It is
+    called read-only on a copy under another file name, as `carepulse build` publishes a
+    file whose catalog name is not the build file's."""
+    published = tmp_path / "published copy.duckdb"
+    shutil.copy2(ml_session_warehouse, published)
+    mart = query(ml_session_warehouse, "select * from marts.intervention_scenarios order by scenario")
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        for row in mart.itertuples():
+            got = con.execute(
+                "select * from marts.intervention_scenario_what_if($1, $2, $3, $4, $5, $6)",
+                [
+                    row.target_risk_bands,
+                    None if pd.isna(row.capacity) else int(row.capacity),
+                    row.save_rate,
+                    row.requires_engagement,
+                    row.contact_cost,
+                    row.horizon_days,
+                ],
+            ).fetchdf()
+            assert len(got) == 1 and got["scenario"][0] == "explorer"
+            for column in mart.columns.drop(["scenario", "scenario_description", "is_illustrative"]):
+                want, have = getattr(row, column), got[column][0]
+                if pd.isna(want):
+                    assert pd.isna(have), (row.scenario, column)
+                elif isinstance(want, float):
+                    assert _close(have, want, rel=1e-12), (row.scenario, column)
+                else:
+                    assert have == want, (row.scenario, column)
+    finally:
+        con.close()
 
 
 # --- 3. funnel_what_if -------------------------------------------------------------------------

@@ -121,6 +121,75 @@ def scenario_table(connection: Connection, relation: str, scenario: str | None =
     return read_frame(connection, f"select * from {relation} where {where} order by all", params)
 
 
+#: The DuckDB table macro the intervention_scenarios mart's post-hook creates: the mart's SQL
+#: (macro intervention_scenarios_sql) over one scenario made of its parameters.
+RETENTION_WHAT_IF = "marts.intervention_scenario_what_if"
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    """One retention plan's assumptions, the columns of seed intervention_scenario_assumptions.
+
+    Checked here so a bad value is a plain message, not a number: the table macro itself
+    takes whatever it is given, as the mart takes the seed (whose data tests check it).
+    """
+
+    target_risk_bands: tuple[str, ...]
+    capacity: int | None
+    save_rate: float
+    requires_engagement: bool
+    contact_cost: float
+    horizon_days: int
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.target_risk_bands or any(not band or "|" in band for band in self.target_risk_bands):
+            problems.append(f"target at least one risk band (names without '|'); got {list(self.target_risk_bands)}")
+        if self.capacity is not None and self.capacity < 0:
+            problems.append(f"capacity must be 0 or more (or no limit); got {self.capacity}")
+        if not 0 <= self.save_rate <= 1:
+            problems.append(f"save rate must be from 0 to 1; got {self.save_rate}")
+        if self.contact_cost < 0:
+            problems.append(f"contact cost must be 0 or more; got {self.contact_cost}")
+        if self.horizon_days < 1:
+            problems.append(f"horizon must be at least 1 day; got {self.horizon_days}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def has_retention_what_if(connection: Connection) -> bool:
+    """Whether the warehouse holds the table macro (built by the post-ML models on DuckDB)."""
+    schema, name = RETENTION_WHAT_IF.split(".")
+    return bool(
+        read_frame(
+            connection,
+            "select count(*) as n from duckdb_functions() where schema_name = :schema and function_name = :name",
+            {"schema": schema, "name": name},
+        )["n"][0]
+    )
+
+
+def retention_what_if(connection: Connection, plan: RetentionPlan) -> pd.DataFrame:
+    """The intervention_scenarios row of one plan, computed by the mart's own SQL (the table
+    macro) with the plan's values bound as parameters: nothing is re-implemented here."""
+    return read_frame(
+        connection,
+        f"""
+        select * from {RETENTION_WHAT_IF}(
+            :target_risk_bands, :capacity, :save_rate, :requires_engagement, :contact_cost, :horizon_days
+        )
+        """,
+        {
+            "target_risk_bands": "|".join(plan.target_risk_bands),
+            "capacity": None if plan.capacity is None else int(plan.capacity),
+            "save_rate": float(plan.save_rate),
+            "requires_engagement": bool(plan.requires_engagement),
+            "contact_cost": float(plan.contact_cost),
+            "horizon_days": int(plan.horizon_days),
+        },
+    )
+
+
 def revenue_concentration(connection: Connection) -> pd.DataFrame:
     """Cumulative revenue share of the top p% of providers (marts.provider_revenue_concentration)."""
     return read_frame(

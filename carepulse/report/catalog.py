@@ -18,6 +18,7 @@ from . import (
     figures_overview,
     figures_patients,
     figures_providers,
+    figures_studies,
     style,
 )
 from .data import ReportData
@@ -51,6 +52,21 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("model_calibration", "Models", "Calibration", figures_models.calibration, needs_ml=True),
     FigureSpec("feature_importance", "Models", "Feature importance", figures_models.feature_importance, needs_ml=True),
     FigureSpec("outreach_lift", "Models", "Outreach lift", figures_models.outreach_lift, needs_ml=True),
+    FigureSpec(
+        "behavioural_segments", "Models", "Behavioural segments", figures_studies.segment_profiles, needs_ml=True
+    ),
+    FigureSpec("best_time_to_reach", "Models", "Best time to reach", figures_studies.best_time_to_reach, needs_ml=True),
+    FigureSpec(
+        "patient_value", "Models", "Patient value and value at risk", figures_studies.patient_value, needs_ml=True
+    ),
+    FigureSpec(
+        "prediction_outcomes",
+        "Monitoring",
+        "Predictions against outcomes",
+        figures_studies.prediction_outcomes,
+        needs_ml=True,
+    ),
+    FigureSpec("feature_drift", "Monitoring", "Feature drift (PSI)", figures_studies.feature_drift, needs_ml=True),
     FigureSpec("funnel_what_if", "Recommendations", "Care pathway what-if", figures_decisions.funnel_what_if),
     FigureSpec(
         "provider_concentration",

@@ -18,6 +18,8 @@ import pandas as pd
 from carepulse.dbt_runner import StepFailed
 from ml.warehouse import SPARK, Connection, open_connection, target
 
+from .data_studies import StudyData, read_studies
+
 #: The dbt relations the report needs; without them there is nothing to report. Only
 #: contracted marts (and the ml tables below): models/exposures.yml lists the same.
 REQUIRED = (
@@ -79,6 +81,7 @@ class MLData:
     importance: pd.DataFrame  # model_name, method, feature, importance, rank
     impact: dict | None  # marts.intervention_impact's single row, when built
     scenarios: pd.DataFrame | None = None  # marts.intervention_scenarios, when built
+    studies: StudyData | None = None  # segments, best time, value and monitoring marts (data_studies)
 
 
 @dataclass
@@ -176,7 +179,23 @@ def _read_ml(con: Connection, present: set[str]) -> tuple[MLData | None, str | N
             order by is_illustrative, net_value desc, scenario
             """,
         )
-    return MLData(runs=runs, holdout=holdout, importance=importance, impact=impact or None, scenarios=scenarios), None
+    horizon = (
+        _row(con, "select max(label_window_days) as days from marts.feature_cutoffs")
+        if ("marts.feature_cutoffs" in present)
+        else {}
+    )
+    studies = read_studies(con, present, horizon.get("days"))
+    return (
+        MLData(
+            runs=runs,
+            holdout=holdout,
+            importance=importance,
+            impact=impact or None,
+            scenarios=scenarios,
+            studies=studies,
+        ),
+        None,
+    )
 
 
 def _read_recommendations(con: Connection) -> Recommendations:

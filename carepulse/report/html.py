@@ -302,6 +302,59 @@ def _recommendations_tables(data: ReportData) -> str:
     return "".join(parts)
 
 
+def _monitoring_tables(data: ReportData) -> str:
+    """Checked batches (predictions against outcomes) and the drift table, from the monitoring marts."""
+    studies = data.ml.studies if data.ml is not None else None
+    if studies is None or studies.outcomes is None:
+        return ""
+    metric, pct, count = _num(style.fmt_metric), _num(style.fmt_pct), _num(style.fmt_count)
+    outcomes = studies.outcomes.assign(
+        batch=studies.outcomes["model_name"] + "@" + studies.outcomes["as_of_date"].astype(str)
+    )
+    parts = [
+        "<h3>Scored batches checked against what happened</h3>",
+        _data_table(
+            "prediction-outcomes",
+            "batch",
+            [
+                ("model_name", "model", _text),
+                ("as_of_date", "scored as of", _date),
+                ("run_id", "run", _text),
+                ("examples", "examples", count),
+                ("realised_rate", "realised rate", pct),
+                ("mean_probability", "mean predicted", pct),
+                ("realised_roc_auc", "realised ROC AUC", metric),
+                ("heldout_roc_auc", "held-out ROC AUC", metric),
+                ("top_decile_precision", "top-decile precision", pct),
+            ],
+            _records(outcomes),
+        )
+        if len(outcomes)
+        else '<p class="notice">No scored batch\'s outcome window has closed yet.</p>',
+        '<p class="source">marts.model_prediction_outcomes (churn: no activity within churn_inactivity_days; '
+        "engagement: calls on the recommended channel within engagement_outcome_days).</p>",
+    ]
+    if studies.drift is not None and len(studies.drift):
+        drift = studies.drift.assign(key=studies.drift["model_name"] + "." + studies.drift["feature"])
+        parts += [
+            "<h3>Feature drift of the latest scored batch</h3>",
+            _data_table(
+                "feature-drift",
+                "key",
+                [
+                    ("model_name", "model", _text),
+                    ("feature", "feature", _text),
+                    ("psi", "PSI", metric),
+                    ("max_share_shift", "largest bin shift", pct),
+                    ("drift_level", "level", _text),
+                ],
+                _records(drift),
+            ),
+            '<p class="source">marts.model_feature_drift, the highest PSI per model.</p>',
+        ]
+    return "".join(parts)
+
+
 def _figure(figure: RenderedFigure) -> str:
     spec = figure.spec
     return (
@@ -328,7 +381,7 @@ def render_page(data: ReportData, headlines: list[Headline], figures: list[Rende
     sections: dict[str, list[RenderedFigure]] = {}
     for figure in figures:
         sections.setdefault(figure.spec.section, []).append(figure)
-    extra = {"Recommendations": _recommendations_tables(data)}
+    extra = {"Recommendations": _recommendations_tables(data), "Monitoring": _monitoring_tables(data)}
     figure_html = "".join(
         f'<section id="section-{escape(name.lower())}"><h2>{escape(name)}</h2>{extra.get(name, "")}'
         f"{''.join(_figure(f) for f in items)}</section>"

@@ -1,8 +1,15 @@
 {#- Patient x activity day: the one scan of the engagement event table that the patient
     marts share (fct_engagement_events aside). Every window (RFM, engagement score,
-    churn, months) is a day range, so the day grain answers all of them exactly. -#}
+    churn, months) is a day range, so the day grain answers all of them exactly.
+    Incremental (issue 13): a run rebuilds the days from var lookback_days before the latest
+    activity date loaded, whole days at a time. -#}
+{{ config(**carepulse.incremental_config('activity_date', partition_column='activity_date')) }}
+
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}
+    {%- if is_incremental() %}
+    where cast(event_at as date) >= {{ carepulse.incremental_start('activity_date') }}
+    {%- endif %}
 ),
 
 dated as (

@@ -1,6 +1,11 @@
 {#- Patient x calendar month, from the patient's first month (enrolment, or an earlier
     event) to the as-of month, including months without activity: "inactive" is a fact the
-    monthly and cohort marts need, not a missing row. Built from the daily activity. -#}
+    monthly and cohort marts need, not a missing row. Built from the daily activity.
+    Incremental (issue 13): a run rebuilds the months from the one holding var lookback_days
+    before the latest month loaded (the previous as-of month, so its is_as_of_month flag is
+    renewed), whole months at a time, plus every month of a patient not loaded yet. -#}
+{{ config(**carepulse.incremental_config(['patient_id', 'activity_month'])) }}
+{%- set start = carepulse.incremental_start('activity_month', grain='month') %}
 with patients as (
     select * from {{ ref('int_patients_profiled') }}
 ),
@@ -8,6 +13,13 @@ with patients as (
 daily_activity as (
     select * from {{ ref('int_patient_days_aggregated') }}
 ),
+
+{%- if is_incremental() %}
+
+loaded_patients as (
+    select distinct patient_id from {{ this }}
+),
+{%- endif %}
 
 month_offsets as (
     {{ dbt.generate_series(carepulse.patient_month_spine_size()) }}
@@ -24,6 +36,11 @@ monthly_activity as (
         count(*) as active_days,
         sum(revenue_usd) as revenue_usd
     from daily_activity
+    {%- if is_incremental() %}
+    where
+        activity_date >= {{ start }}
+        or patient_id not in (select loaded_patients.patient_id from loaded_patients)
+    {%- endif %}
     group by patient_id, cast({{ dbt.date_trunc('month', 'activity_date') }} as date)
 ),
 
@@ -102,6 +119,11 @@ final as (
         on
             patient_months.patient_id = monthly_activity.patient_id
             and patient_months.activity_month = monthly_activity.activity_month
+    {%- if is_incremental() %}
+    where
+        patient_months.activity_month >= {{ start }}
+        or patient_months.patient_id not in (select loaded_patients.patient_id from loaded_patients)
+    {%- endif %}
 )
 
 select * from final

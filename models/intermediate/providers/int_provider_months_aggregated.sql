@@ -2,7 +2,12 @@
     The claim date is the end date: the day a claim is complete, the date recency is
     measured from, and the date the quarantine checks against the as-of date.
     The monthly grain lets every month-end snapshot reuse running totals instead of
-    rescanning all claims. -#}
+    rescanning all claims.
+    Incremental (issue 13): a run rebuilds the months from the one holding var lookback_days
+    before the latest claim date loaded, whole months at a time; a patient's first month
+    with a provider still comes from all of that provider's claims of the patient. -#}
+{{ config(**carepulse.incremental_config('claim_month', partition_column='claim_month')) }}
+
 with claims as (
     select * from {{ ref('int_claims_accepted') }}
 ),
@@ -46,6 +51,9 @@ monthly as (
         min(claim_start_date) as first_claim_date,
         max(claim_end_date) as last_claim_date
     from dated_claims
+    {%- if is_incremental() %}
+    where claim_month >= {{ carepulse.incremental_start('last_claim_date', grain='month') }}
+    {%- endif %}
     group by provider_id, claim_month
 ),
 

@@ -1,13 +1,18 @@
-{{ config(materialized='view') }}
-
 {#- One row per accepted outreach call with what its outcome means (seed
     outreach_outcome_map, applied in int_outreach_calls_classified): the fact table of
     outreach calls and the call-grain base of the semantic model `outreach`, so a BI tool
     can ask for the engagement rate by call month or by patient attribute.
     marts.outreach_performance is the same calls aggregated by channel, program, hour and
-    weekday; tests/test_semantic_layer.py checks that the two agree. -#}
+    weekday; tests/test_semantic_layer.py checks that the two agree.
+    Incremental (issue 13): a run rebuilds the call dates from var lookback_days before the
+    latest call date loaded, whole dates at a time. -#}
+{{ config(**carepulse.incremental_config('called_date', partition_column='called_date')) }}
+
 with calls as (
     select * from {{ ref('int_outreach_calls_classified') }}
+    {%- if is_incremental() %}
+    where called_date >= {{ carepulse.incremental_start('called_date') }}
+    {%- endif %}
 ),
 
 final as (

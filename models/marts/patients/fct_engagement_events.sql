@@ -4,24 +4,9 @@
     that many days late are picked up) and replaces rows by event_id, so re-running is safe.
     --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
     Age is the age in the event's year, so loaded rows stay true as time passes.
-    Spark has no delete+insert, and Delta or Iceberg (merge by unique_key) need jars that no
-    package index ships, so local Spark writes parquet partitioned by event_month and
-    replaces whole months (insert_overwrite, dynamic partitions): a run reloads from the
-    first day of the month that holds the lookback start, so no partly reloaded month is
-    overwritten with fewer rows. Same rows. -#}
-{%- set on_spark = target.type in ('spark', 'databricks') %}
-{%- set reload_from = dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(loaded.event_date)') %}
-{%- if on_spark %}{% set reload_from = dbt.date_trunc('month', reload_from) %}{% endif %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='event_id',
-        incremental_strategy='insert_overwrite' if on_spark else 'delete+insert',
-        file_format='parquet' if on_spark else none,
-        partition_by=['event_month'] if on_spark else none,
-        on_schema_change='append_new_columns',
-    )
-}}
+    Spark has no delete+insert: there the reloaded dates are event_date partitions,
+    overwritten whole (macro incremental_config). -#}
+{{ config(**carepulse.incremental_config('event_id', partition_column='event_date')) }}
 
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}
@@ -45,10 +30,7 @@ new_events as (
         revenue_usd
     from events
     {%- if is_incremental() %}
-    where cast(event_at as date) >= (
-        select cast({{ reload_from }} as date)
-        from {{ this }} as loaded
-    )
+    where cast(event_at as date) >= {{ carepulse.incremental_start('event_date') }}
     {%- endif %}
 ),
 

@@ -1,7 +1,15 @@
 {#- One row per accepted outpatient claim, with its ICD-10-CM chapter. claim_date is the
-    end date (the day the claim is complete): every provider measure dates claims by it. -#}
+    end date (the day the claim is complete): every provider measure dates claims by it.
+    Incremental (issue 13): a run rebuilds the claim dates from var lookback_days before the
+    latest claim date loaded, whole dates at a time (a claim ending earlier than that and
+    arriving late needs --full-refresh). -#}
+{{ config(**carepulse.incremental_config('claim_date', partition_column='claim_date')) }}
+
 with claims as (
     select * from {{ ref('int_claims_accepted') }}
+    {%- if is_incremental() %}
+    where claim_end_date >= {{ carepulse.incremental_start('claim_date') }}
+    {%- endif %}
 ),
 
 chapters as (
