@@ -49,7 +49,7 @@ def _canonical(value: object) -> object:
     """One comparable form for a cell from either engine."""
     if isinstance(value, str):
         return value
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, (pd.Timestamp, datetime)):
         stamp = pd.Timestamp(value)

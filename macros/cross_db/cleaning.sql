@@ -146,6 +146,12 @@
     ({{ column }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
 
+{#- Spark reads backslashes in a string literal as escapes ('\.' is '.'), so the pattern's
+    backslashes are doubled to reach the regex engine as written. -#}
+{% macro spark__regex_full_match(column, pattern) -%}
+    ({{ column }} rlike '^(?:{{ pattern | replace('\\', '\\\\') }})$')
+{%- endmacro %}
+
 {% macro duckdb__regex_full_match(column, pattern) -%}
     regexp_full_match({{ column }}, '{{ pattern }}')
 {%- endmacro %}
