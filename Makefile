@@ -34,13 +34,15 @@ app: $(APP_STAMP)
 run: $(STAMP)
 	$(BIN)/carepulse build
 
-# Everything CI checks: ruff (lint and format), sqlfluff, then pytest (which drives real dbt on generated data).
-# spark-setup: tests/test_spark.py builds the same data on DuckDB and on Spark.
+# Everything CI checks: ruff (lint and format), sqlfluff, then pytest (which drives real dbt on generated data),
+# two workers (pytest-xdist) for the two cores: a test file stays on one worker (its module fixtures are
+# built once) and the session warehouses are built once for both (tests/conftest.py build_once).
+# spark-setup: tests/test_spark.py builds the session data on Spark too and compares.
 test: $(STAMP) $(APP_STAMP) browser spark-setup
 	$(BIN)/ruff check carepulse ml tests
 	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Headless Chromium (Debian package) for the report's page test; never fails: without it
 # the browser test is skipped and says so.

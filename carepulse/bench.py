@@ -29,6 +29,7 @@ import duckdb
 from carepulse.config import PROJECT_DIR, Settings
 from carepulse.dbt_runner import StepFailed, dbt_executable
 from carepulse.oracle import oracle_comparison
+from carepulse.oracle_studies import study_oracles
 
 #: Top-level keys of the bench JSON (README, Benchmarks). `model_quality`, `ml_recipe` and the
 #: ML ratios are there unless --no-ml.
@@ -271,6 +272,7 @@ def run_bench(scale: float, seed: int, out_dir: Path, with_ml: bool = True) -> P
         )
         steps["report"] = _measured("report", [sys.executable, "-m", "carepulse", "report"], env, work)
         figures["model_quality"] = oracle_comparison(db, work / "ground_truth")
+        figures["model_quality"].update(study_oracles(db, work / "ground_truth"))
         figures["ml_recipe"] = ml_recipe(db, scale, seed)
 
     figures["end_to_end_seconds"] = round(sum(steps[s]["seconds"] for s in BUILD_STEPS if s in steps), 2)

@@ -5,9 +5,12 @@ when the process dies, even on kill -9, so a crashed build never blocks the next
 stale lock needs guessing. The lock's file descriptor is also handed to the dbt subprocess,
 so a dbt left running by a killed parent keeps the warehouse locked until it exits too.
 
-Why unique private file names (`.<db stem>.building-<pid>-<random>`): two builds never write
-or delete the same file, and the owner's PID in the name tells a later build whether the
-file is a leftover (owner gone) or still in use (owner alive: left alone).
+Why unique private folders (`.<db stem>.building-<pid>-<random>/<db stem>.duckdb`): two builds
+never write or delete the same file, and the owner's PID in the name tells a later build
+whether the folder is a leftover (owner gone) or still in use (owner alive: left alone).
+The file inside always has the same name, so dbt (run from that folder with the relative
+name) sees the same profile every build and keeps its saved parse: a new path in the
+profile would make every build re-parse the whole project (carepulse.dbt_runner).
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ def _safe_name(db_path: Path) -> str:
 
 
 def private_build_path(db_path: Path, pid: int | None = None) -> Path:
-    """A build file name no other build can choose: owner PID plus 64 random bits."""
-    return db_path.with_name(f".{_safe_name(db_path)}.building-{pid or os.getpid()}-{secrets.token_hex(8)}")
+    """A build file in a folder no other build can choose (owner PID plus 64 random bits);
+    the folder is not created here."""
+    safe = _safe_name(db_path)
+    return db_path.with_name(f".{safe}.building-{pid or os.getpid()}-{secrets.token_hex(8)}") / f"{safe}.duckdb"
 
 
 def _owner(fd: int) -> str:
@@ -105,7 +110,8 @@ def _alive(pid: int) -> bool:
 
 
 def stale_build_files(db_path: Path) -> list[Path]:
-    """Private build files (and their .wal/.tmp) of owners that no longer run.
+    """Private build folders (and, from older builds, files with their .wal/.tmp) of owners
+    that no longer run.
 
     Call it only while holding the build lock: then no live build of this warehouse can be
     creating a file at the same moment, and a file whose owner is alive is never listed.
@@ -122,9 +128,12 @@ def stale_build_files(db_path: Path) -> list[Path]:
 
 
 def remove_build_files(building: Path) -> None:
-    """Delete a build file with DuckDB's companions (write-ahead log, spill folder)."""
+    """Delete a build file with DuckDB's companions (write-ahead log, spill folder) and its
+    private folder."""
     for suffix in _COMPANIONS:
         remove(building.with_name(building.name + suffix))
+    if ".building-" in building.parent.name:
+        remove(building.parent)
 
 
 def remove(path: Path) -> None:

@@ -89,6 +89,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         retrain=args.retrain,
         retrain_after_days=args.retrain_after_days,
         wait=args.wait,
+        select=tuple(args.select or ()),
     )
     result = build(_settings(args), options)
     if not result.skipped:
@@ -181,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"retrain when the saved model's as-of date is more than N days old (default {RETRAIN_AFTER_DAYS})",
     )
     bld.add_argument("--no-report", action="store_true", help="skip the report")
+    bld.add_argument(
+        "--select",
+        nargs="+",
+        metavar="SPEC",
+        help="build only these dbt nodes (dbt's --select syntax) into the published warehouse; default: everything",
+    )
     bld.add_argument(
         "--wait",
         action=argparse.BooleanOptionalAction,

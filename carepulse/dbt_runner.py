@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from carepulse.config import PROJECT_DIR, Settings
+from carepulse.raw_csv_check import unreadable_lines
 
 
 class StepFailed(RuntimeError):
@@ -43,15 +44,22 @@ def run_dbt(
 
     pass_fds: descriptors dbt inherits (the build lock, so it outlives a killed parent).
     """
-    command = [dbt_executable(), *args]
+    command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR)]
     if settings.target == "spark":
         command += ["--target", "spark"]  # profiles.yml output `spark` (dbt-spark)
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
+    # From the database's folder with its bare name: the path is part of the profile, and a
+    # profile that differs from the saved parse's makes dbt re-parse the whole project
+    # (10-15 s); a build's private file has the same name every build (carepulse.build_lock).
+    db = (db_path or settings.db_path).absolute()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    env = settings.dbt_env(db)
+    env["CAREPULSE_DB"] = db.name
     result = subprocess.run(
         command,
-        cwd=PROJECT_DIR,
-        env=settings.dbt_env(db_path),
+        cwd=db.parent,
+        env=env,
         text=True,
         stdout=subprocess.PIPE if quiet else None,
         stderr=subprocess.STDOUT if quiet else None,
@@ -59,7 +67,15 @@ def run_dbt(
     )
     if result.returncode != 0:
         detail = (result.stdout or "")[-4000:] if quiet else "see the dbt output above"
-        raise StepFailed(f"dbt {' '.join(args)} failed (exit {result.returncode}); {detail}")
+        raise StepFailed(f"dbt {' '.join(args)} failed (exit {result.returncode}); {detail}{_raw_csv_hint(settings)}")
+
+
+def _raw_csv_hint(settings: Settings) -> str:
+    """After a failed dbt step: the raw CSV lines DuckDB's reader cannot read past, if any
+    (its own error names the file only; carepulse.raw_csv_check finds the line)."""
+    if not settings.raw_dir.is_dir():
+        return ""
+    return "".join(f"\n{problem.message()}" for problem in unreadable_lines(settings.raw_dir))
 
 
 def run_dbt_in_process(args: Sequence[str], settings: Settings, dbt_vars: Mapping[str, Any] | None = None) -> None:

@@ -23,12 +23,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 from sklearn.metrics import roc_auc_score
 
 from carepulse.generate import observable_churn_probability, oracle_churn_probability
+from carepulse.generate import params as gen_params
+from ml.champions import CHAMPION
 from ml.config import CHURN, ENGAGEMENT
+from ml.dropout import DROPOUT
 from ml.engagement import REACH_WINDOWS
-from ml.io import CUTOFFS, FEATURES, connect
+from ml.io import CUTOFFS, DROPOUT_FEATURES, FEATURES, connect
 
 #: Rows per observable-oracle chunk: its day matrices are rows x silent days.
 _CHUNK = 50_000
@@ -131,6 +135,104 @@ def best_time_oracle(predictions: pd.DataFrame, calls: pd.DataFrame, call_truth:
     }
 
 
+#: Lognormal sigma of the generator's stage durations (carepulse/generate/journeys.py:
+#: median x exp(0.5 z)).
+STAGE_DURATION_SIGMA = 0.5
+
+
+def _progress_share(p: np.ndarray, cdf_seen: np.ndarray, cdf_window: np.ndarray, cdf_before: np.ndarray) -> np.ndarray:
+    """P(the next step happens in the window | it has not happened by the cutoff): the step
+    happens with probability p at a delay with CDF cdf; cdf_before is the CDF at the cutoff
+    (capped by the churn time), cdf_window at the window's end (capped likewise)."""
+    numerator = p * np.clip(cdf_window - cdf_seen, 0, None)
+    return numerator / np.clip(1 - p * cdf_before, 1e-12, None)
+
+
+def oracle_dropout_probability(examples: pd.DataFrame, truth: pd.DataFrame, window_days: int) -> np.ndarray:
+    """The generator's P(no pathway progress in (cutoff, cutoff + window]) per example.
+
+    It knows what no model sees, the patient's latent churn date (no stage is entered or
+    completed after it), and takes every other draw at its distribution, given what was
+    seen by the cutoff: in a stage for `days_in_current_stage` days and not completed
+    (completion with the stage's probability x condition x location multipliers, after a
+    lognormal duration), or waiting `days_since_pathway_progress` days for the next stage
+    (entered with its probability after an exponential gap). examples: rows of
+    marts.journey_dropout_features_by_cutoff; truth: patient_truth.parquet.
+    """
+    stage = examples["current_stage"].map({name: i for i, name in enumerate(gen_params.STAGES)}).to_numpy()
+    waiting = examples["is_waiting_for_next_stage"].astype(bool).to_numpy()
+    churn = pd.to_datetime(examples["patient_id"].map(truth.set_index("patient_id")["churn_date"]))
+    to_churn = ((churn - pd.to_datetime(examples["cutoff_date"])).dt.days).to_numpy(dtype=float)
+    to_churn = np.where(np.isnan(to_churn), np.inf, to_churn)
+    condition = examples["primary_condition"].map(gen_params.STAGE_COMPLETE_CONDITION_MULT).to_numpy(dtype=float)
+    location = examples["location_type"].map(gen_params.STAGE_COMPLETE_LOCATION_MULT).to_numpy(dtype=float)
+    # in a stage: completion after a lognormal duration, a days already spent
+    a = examples["days_in_current_stage"].to_numpy(dtype=float)
+    median = np.asarray(gen_params.STAGE_MEDIAN_DAYS)[stage]
+
+    def duration_cdf(days: np.ndarray) -> np.ndarray:
+        return ndtr(np.log(np.clip(days, 1e-9, None) / median) / STAGE_DURATION_SIGMA) * (days > 0)
+
+    p_done = np.clip(np.asarray(gen_params.STAGE_COMPLETE)[stage] * condition * location, 0, 1)
+    in_stage = _progress_share(
+        p_done,
+        duration_cdf(a),
+        duration_cdf(np.minimum(a + window_days, a + to_churn)),
+        duration_cdf(np.minimum(a, a + to_churn)),
+    )
+    # waiting: entry of the next stage after an exponential gap, b days already waited
+    b = examples["days_since_pathway_progress"].to_numpy(dtype=float)
+    following = np.minimum(stage + 1, len(gen_params.STAGES) - 1)
+    gap = np.asarray(gen_params.STAGE_GAP_DAYS)[following]
+
+    def gap_cdf(days: np.ndarray) -> np.ndarray:
+        return np.where(days > 0, 1 - np.exp(-np.clip(days, 0, None) / gap), 0.0)
+
+    p_enter = np.asarray(gen_params.STAGE_ENTER)[following]
+    waiting_share = _progress_share(
+        p_enter, gap_cdf(b), gap_cdf(np.minimum(b + window_days, b + to_churn)), gap_cdf(np.minimum(b, b + to_churn))
+    )
+    return 1 - np.clip(np.where(waiting, waiting_share, in_stage), 0, 1)
+
+
+def dropout_oracle(
+    holdout: pd.DataFrame, examples: pd.DataFrame, truth: pd.DataFrame, window_days: int
+) -> dict[str, Any]:
+    """Model vs oracle ROC AUC on the dropout model's held-out examples (patient@cutoff)."""
+    rows = holdout[holdout["model_name"] == DROPOUT]
+    keyed = examples.assign(
+        example_id=examples["patient_id"].astype(str)
+        + "@"
+        + pd.to_datetime(examples["cutoff_date"]).dt.strftime("%Y-%m-%d")
+    )
+    joined = rows.merge(keyed, on="example_id", suffixes=("", "_example"))
+    joined["oracle"] = oracle_dropout_probability(joined, truth, window_days)
+    out = {
+        "examples": len(joined),
+        "base_rate": float(joined["label"].mean()) if len(joined) else float("nan"),
+        "model_roc_auc": _auc(joined["label"], joined["probability"]),
+        "oracle_roc_auc": _auc(joined["label"], joined["oracle"]),
+    }
+    out["gap"] = out["oracle_roc_auc"] - out["model_roc_auc"]
+    return out
+
+
+def champion_holdout_quality(holdout: pd.DataFrame) -> dict[str, Any]:
+    """The champion model's held-out ROC AUC and top-k precision (k = the providers that
+    truly moved up) against the base rate. No generator oracle: a provider's move depends on
+    its claims drawn month by month, which the history already shows."""
+    rows = holdout[holdout["model_name"] == CHAMPION]
+    k = int(rows["label"].sum())
+    top = rows.sort_values(["probability", "example_id"], ascending=[False, True]).head(k)
+    return {
+        "examples": len(rows),
+        "base_rate": float(rows["label"].mean()) if len(rows) else float("nan"),
+        "model_roc_auc": _auc(rows["label"], rows["probability"]),
+        "top_k": k,
+        "top_k_precision": float(top["label"].mean()) if k else float("nan"),
+    }
+
+
 def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
     """Held-out ROC AUC of the current churn and engagement models next to the oracle's.
 
@@ -154,7 +256,19 @@ def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
             "select best_weekday, best_hour_start from ml.engagement_predictions_current where best_weekday is not null"
         ).fetchdf()
         calls = con.execute("select call_id, hour_of_day, iso_weekday from marts.fct_outreach_calls").fetchdf()
+    with connect(Path(db_path)) as con:
+        dropout_examples = con.execute(f"select * from {DROPOUT_FEATURES} where is_labelled").fetchdf()
+    window = pd.to_datetime(dropout_examples["dropout_window_end"]) - pd.to_datetime(dropout_examples["cutoff_date"])
+    extra = {}
+    if DROPOUT in run.index and len(dropout_examples):
+        extra[DROPOUT] = {
+            "estimator": str(run.loc[DROPOUT, "estimator"]),
+            **dropout_oracle(holdout, dropout_examples, truth, int(window.dt.days.iloc[0])),
+        }
+    if CHAMPION in run.index:
+        extra[CHAMPION] = {"estimator": str(run.loc[CHAMPION, "estimator"]), **champion_holdout_quality(holdout)}
     return {
+        **extra,
         "best_time_to_reach": best_time_oracle(reach, calls, call_truth),
         "run_id": str(run.loc[CHURN, "run_id"]),
         CHURN: {"estimator": str(run.loc[CHURN, "estimator"]), **churn_oracle(holdout, truth, horizon_days, silence)},

@@ -53,6 +53,9 @@ class BuildOptions:
     retrain_after_days: int = RETRAIN_AFTER_DAYS
     #: Another build of the same warehouse running: wait for it (True) or refuse at once.
     wait: bool = True
+    #: dbt node selection for the first dbt build (dbt's --select syntax); empty = the whole
+    #: project (the default selector). Part of the fingerprint, so a later full build runs.
+    select: tuple[str, ...] = ()
 
 
 @dataclass
@@ -141,7 +144,10 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     _remove_leftovers(settings)
     ensure_raw_data(settings, options.demo_scale, options.seed)
     db_path = settings.db_path
-    fingerprint = build_fingerprint(settings, {"ml": str(options.with_ml), "report": str(options.with_report)})
+    fingerprint = build_fingerprint(
+        settings,
+        {"ml": str(options.with_ml), "report": str(options.with_report), "select": " ".join(options.select)},
+    )
     if not options.force and not options.full_refresh and is_up_to_date(db_path, fingerprint):
         _say(f"{db_path} is up to date: nothing changed since the last build (use --force to rebuild)")
         return BuildResult(skipped=True)
@@ -150,6 +156,7 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     if settings.target == "spark":
         return _build_on_spark(settings, options, fingerprint, result)
     building = private_build_path(db_path)
+    building.parent.mkdir()
 
     # dbt inherits the lock: a dbt still running after its parent was killed keeps the
     # warehouse locked, so no later build removes the file it writes.
@@ -193,7 +200,10 @@ def _dbt_and_ml(
     models: the chain both engines run. db_path: the warehouse the ML step opens (DuckDB's
     private build file; on Spark the session's tables, whatever the path)."""
     dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
-    _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt(dbt_build))
+    # A partial build runs only the tests whose every parent it builds (dbt's cautious
+    # indirect selection): a test of an unbuilt model has nothing to read.
+    selection = ["--select", *options.select, "--indirect-selection", "cautious"] if options.select else []
+    _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt([*dbt_build, *selection]))
     if options.with_ml:
         from ml.config import TrainConfig
         from ml.score import score

@@ -30,10 +30,13 @@ def _project_files() -> list[Path]:
 def build_fingerprint(settings: Settings, extra: dict[str, str] | None = None) -> str:
     """Digest of the raw files' metadata, the project files' content and the settings."""
     digest = hashlib.sha256()
-    for raw in sorted(settings.raw_dir.glob("*")):
-        if raw.is_file():
+    # files in table folders too (a daily load adds <table>/<day>.parquet); dot files are
+    # skipped, as the loader skips them
+    for raw in sorted(settings.raw_dir.rglob("*")):
+        relative = raw.relative_to(settings.raw_dir)
+        if raw.is_file() and not any(part.startswith(".") for part in relative.parts):
             stat = raw.stat()
-            digest.update(f"raw:{raw.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+            digest.update(f"raw:{relative.as_posix()}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     for path in _project_files():
         digest.update(f"src:{path.relative_to(PROJECT_DIR)}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())

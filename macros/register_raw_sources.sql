@@ -170,9 +170,13 @@
 {% endmacro %}
 
 {#- The paths matching a pattern (a path, or one * within a file name): from listing when
-    given, else from DuckDB's glob(). -#}
+    given, else from DuckDB's glob() with the rest of the pattern escaped (glob_escaped). -#}
 {% macro match_raw(pattern, listing=none) %}
-    {% if listing is none %}{{ return(carepulse.glob_raw(pattern)) }}{% endif %}
+    {% if listing is none %}
+        {% set escaped = [] %}
+        {% for part in pattern.split('*') %}{% do escaped.append(carepulse.glob_escaped(part)) %}{% endfor %}
+        {{ return(carepulse.glob_raw(escaped | join('*'))) }}
+    {% endif %}
     {% set parts = pattern.split('*', 1) %}
     {% set matched = [] %}
     {% for path in listing %}
@@ -184,6 +188,14 @@
         {% endif %}
     {% endfor %}
     {{ return(matched | sort) }}
+{% endmacro %}
+
+{#- A path as a DuckDB glob pattern matching exactly that path: `*`, `?` and `[` in a folder or
+    file name (CAREPULSE_RAW_DIR comes from the environment) become the one-character classes
+    `[*]`, `[?]` and `[[]`. DuckDB globs every path given to glob(), read_csv() and
+    read_parquet(), so an unescaped `raw[1]` folder read `raw1` instead. -#}
+{% macro glob_escaped(path) %}
+    {{ return(path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]')) }}
 {% endmacro %}
 
 {#- The paths matching one glob pattern, with forward slashes. -#}
@@ -203,7 +215,7 @@
 {% macro raw_reader(path, header, rejects_table=none) %}
     {% set paths = [path] if path is string else path %}
     {% set quoted = [] %}
-    {% for one in paths %}{% do quoted.append(carepulse.quoted_literal(one)) %}{% endfor %}
+    {% for one in paths %}{% do quoted.append(carepulse.quoted_literal(carepulse.glob_escaped(one))) %}{% endfor %}
     {% set files = '[' ~ quoted | join(', ') ~ ']' %}
     {% if paths[0].endswith('.parquet') %}
         {{ return('read_parquet(' ~ files ~ ', filename = true)') }}
@@ -236,11 +248,13 @@
     columns without printing them. -#}
 {% macro raw_file_header(path) %}
     {% if path.endswith('.parquet') %}
-        {% set described = run_query('describe select * from read_parquet(' ~ carepulse.quoted_literal(path) ~ ')') %}
+        {% set described = run_query(
+            'describe select * from read_parquet(' ~ carepulse.quoted_literal(carepulse.glob_escaped(path)) ~ ')'
+        ) %}
         {{ return(described.columns[0].values() | list) }}
     {% endif %}
     {% set first_line = run_query(
-        'select header_line from read_csv(' ~ carepulse.quoted_literal(path) ~ ', header = false,'
+        'select header_line from read_csv(' ~ carepulse.quoted_literal(carepulse.glob_escaped(path)) ~ ', header = false,'
         ~ " auto_detect = false, columns = {'header_line': 'varchar'}, delim = chr(31), quote = '',"
         ~ " escape = '', ignore_errors = true, strict_mode = false, parallel = false) limit 1"
     ).columns[0].values() %}

@@ -13,15 +13,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import io
 from .config import CHURN, RiskBands, TrainConfig
-from .explain import candidate_factors, occlusion_contributions, top_factors
 from .features import CHURN_SPEC, derive_churn_features
-from .modeling import TrainedModel, fit_model, risk_deciles
+from .modeling import TrainedModel, fit_model
 from .selection import churn_time_split
+from .tabular import score_rows
 
 
 def load_examples(
@@ -96,28 +95,4 @@ def train_churn(
 
 def score_churn(trained: TrainedModel, scoring: pd.DataFrame, bands: RiskBands, k: int) -> pd.DataFrame:
     """patient_id, probability, risk_decile, risk_band, top_factor_1..k, top_factors (JSON)."""
-    if scoring.empty:
-        return pd.DataFrame(
-            columns=["patient_id", "probability", "risk_decile", "risk_band", "top_factors"]
-            + [f"top_factor_{i}" for i in range(1, k + 1)]
-        )
-    frame = scoring.reset_index(drop=True)
-    X = frame[trained.spec.columns]
-    probability = trained.model.predict_proba(X)[:, 1]
-    explained = candidate_factors(trained.importance, trained.spec)
-    contributions = occlusion_contributions(trained.model, X, trained.spec, trained.reference, explained)
-    names, payloads = top_factors(contributions, X, k)
-    ids = frame["patient_id"].astype(str).to_numpy()
-    deciles = risk_deciles(probability, ids)
-    out = pd.DataFrame(
-        {
-            "patient_id": ids,
-            "probability": probability.astype(float),
-            "risk_decile": deciles.astype(np.int32),
-            "risk_band": [bands.band(int(d)) for d in deciles],
-            "top_factors": payloads,
-        }
-    )
-    for i in range(k):
-        out[f"top_factor_{i + 1}"] = [row[i] for row in names]
-    return out
+    return score_rows(trained, scoring, "patient_id", k, bands)

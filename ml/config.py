@@ -76,6 +76,11 @@ class TrainConfig:
     segments_fit_rows: int = 30_000
     segments_silhouette_rows: int = 4_000
     segments_n_init: int = 4
+    #: Care-pathway dropout (ml/dropout.py): the latest this-many labelled monthly cutoffs
+    #: are held out (one cutoff is a few hundred examples on small data).
+    dropout_test_cutoffs: int = 3
+    #: Future Champions (ml/champions.py): the latest this-many labelled month ends are held out.
+    champion_test_months: int = 3
 
     def as_json_dict(self) -> dict[str, Any]:
         """Plain-JSON form for ml.model_runs.params."""

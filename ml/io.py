@@ -27,6 +27,9 @@ LABELS = "marts.patient_churn_labels_by_cutoff"
 CUTOFFS = "marts.feature_cutoffs"
 CALL_FEATURES = "marts.outreach_call_features"
 AS_OF = "marts.as_of_date"
+#: The dropout and future-Champion models' examples and scoring rows (ml/dropout.py, ml/champions.py).
+DROPOUT_FEATURES = "marts.journey_dropout_features_by_cutoff"
+CHAMPION_FEATURES = "marts.provider_champion_features_by_month"
 
 #: Hash buckets for deterministic sampling in SQL.
 _BUCKETS = 1_000_000
@@ -188,6 +191,14 @@ def read_segment_features(db_path: Path, as_of: date) -> pd.DataFrame:
             """,
             [as_of],
         ).fetchdf()
+
+
+def read_mart_rows(db_path: Path, relation: str, where: str, parameters: list, order_by: str) -> pd.DataFrame:
+    """Rows of one of the contracted ML marts above matching `where` (the dropout and
+    champion models read whole marts: a few rows per patient or provider and month)."""
+    with connect(db_path) as con:
+        _require(con, [relation])
+        return con.execute(f"select * from {relation} where {where} order by {order_by}", parameters).fetchdf()
 
 
 def read_next_calls(db_path: Path) -> pd.DataFrame:

@@ -99,7 +99,8 @@ def fit_model(
     holdout = pd.DataFrame(
         {
             "example_id": holdout_id.astype(str).to_numpy(),
-            "patient_id": test["patient_id"].astype(str).to_numpy(),
+            # the example's entity: the patient, or the provider for the champion model
+            "patient_id": test[group].astype(str).to_numpy(),
             "example_date": pd.to_datetime(holdout_date).dt.date.to_numpy(),
             "label": y_test.astype(bool),
             "probability": chosen.test_probability.astype(float),

@@ -18,7 +18,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from . import churn, drift, engagement, io, registry, writeback
+from . import churn, drift, engagement, extra_models, io, registry, writeback
 from .config import CHURN, ENGAGEMENT, RiskBands
 
 
@@ -63,11 +63,14 @@ def score(
     with threadpool_limits(limits=int(bundle["config"].get("n_jobs", 1))):
         churn_scores = churn.score_churn(churn_model, churn_rows, bands, k)
         engagement_scores = engagement.score_engagement(engagement_model, next_calls, bands, k)
+        # care-pathway dropout and future Champions (none for bundles saved before them)
+        extra_scores = extra_models.score_frames(db_path, bundle, k)
     scored_at = datetime.now(UTC).replace(tzinfo=None)
     for frame, trained in ((churn_scores, churn_model), (engagement_scores, engagement_model)):
-        frame["run_id"] = run_id
         frame["model_name"] = trained.model_name
         frame["estimator"] = trained.estimator
+    for frame in (churn_scores, engagement_scores, *extra_scores.values()):
+        frame["run_id"] = run_id
         frame["as_of_date"] = info.as_of
         frame["scored_at"] = scored_at
 
@@ -79,6 +82,7 @@ def score(
         "churn_predictions": churn_scores,
         "engagement_predictions": engagement_scores,
         "feature_distributions": distributions,
+        **extra_scores,
     }
     batch = ("run_id = ? and as_of_date = ?", [run_id, info.as_of])
     written = writeback.write_tables(db_path, frames, replace_where=dict.fromkeys(frames, batch))
@@ -91,6 +95,7 @@ def score(
         "as_of": info.as_of,
         "churn_predictions": written["churn_predictions"],
         "engagement_predictions": written["engagement_predictions"],
+        **{table: written[table] for table in extra_scores},
         "mean_churn_probability": float(churn_scores["probability"].mean()) if len(churn_scores) else None,
         "mean_engage_probability": float(engagement_scores["probability"].mean()) if len(engagement_scores) else None,
     }

@@ -20,7 +20,7 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from . import churn, drift, engagement, io, registry, segments, writeback
+from . import churn, drift, engagement, extra_models, io, registry, segments, writeback
 from .config import CHURN, ENGAGEMENT, TrainConfig
 from .runs import run_frames
 
@@ -69,6 +69,8 @@ def train(
             ENGAGEMENT: engagement.train_engagement(call_examples, as_of, config, progress),
         }
         segment_model = segments.train_segments(db_path, as_of, config)
+        # care-pathway dropout and future Champions (ml/extra_models.py)
+        others = extra_models.train_models(db_path, as_of, config, progress)
     progress(f"segments: k = {segment_model.k} ({segment_model.chosen_by}) on {segment_model.fit_rows} patients")
     # the frames the models learnt from, in bins, for the drift mart (ml/drift.py)
     baselines = {
@@ -92,10 +94,14 @@ def train(
         "model_path": str(path.resolve()),
         "models": models,
         segments.SEGMENTS: segment_model,
+        extra_models.BUNDLE_KEY: others,
         drift.BUNDLE_KEY: baselines,
     }
     registry.save(model_dir, run_id, bundle)
-    tables = {**_with_segments(run_frames(bundle), segments.run_frames(bundle)), **drift.run_frames(bundle)}
+    tables = _with_segments(
+        _with_segments(run_frames(bundle), segments.run_frames(bundle)), extra_models.run_frames(bundle)
+    )
+    tables = {**tables, **drift.run_frames(bundle)}
     written = writeback.write_tables(db_path, tables)
     progress(f"ml train: run {run_id} saved to {path} ({written['model_runs']} model rows written)")
     return {
@@ -111,6 +117,6 @@ def train(
                 **{k: trained.metrics[k] for k in ("base_rate", "roc_auc", "pr_auc", "brier", "lift_top_decile")},
                 **{k: trained.periods[k] for k in ("train_rows", "test_rows")},
             }
-            for name, trained in models.items()
+            for name, trained in {**models, **others}.items()
         },
     }

@@ -175,6 +175,21 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("scoring_share", "double not null check (scoring_share between 0 and 1)"),
         ("scored_at", "timestamp not null"),
     ],
+    # care-pathway dropout (ml/dropout.py): patients inside the pathway at the as-of date
+    "journey_dropout_predictions": [
+        *_PREDICTION_COLUMNS,
+        ("current_stage", "varchar not null"),
+        ("days_in_current_stage", "integer"),
+    ],
+    # future Champions (ml/champions.py): providers outside the top segment at the latest month end
+    "provider_champion_predictions": [
+        *(
+            ("provider_id", "varchar not null") if name == "patient_id" else (name, kind)
+            for name, kind in _PREDICTION_COLUMNS
+        ),
+        ("month_end_date", "date not null"),
+        ("segment", "varchar not null"),
+    ],
 }
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -188,7 +203,24 @@ KEYS: dict[str, tuple[str, ...]] = {
     "segment_profiles": ("run_id", "segment", "feature"),
     "feature_baselines": ("run_id", "model_name", "feature", "bin_index"),
     "feature_distributions": ("run_id", "model_name", "as_of_date", "feature", "bin_index"),
+    "journey_dropout_predictions": ("run_id", "as_of_date", "patient_id"),
+    "provider_champion_predictions": ("run_id", "as_of_date", "provider_id"),
 }
+
+
+def _latest_batch(table: str) -> str:
+    """A view body: the rows of the most recently scored batch (one run at one as-of date)."""
+    return f"""
+        select predictions.* from {SCHEMA}.{table} as predictions
+        inner join (
+            select run_id, as_of_date, scored_at from {SCHEMA}.{table}
+            order by scored_at desc, run_id desc limit 1
+        ) as latest
+            on predictions.run_id = latest.run_id
+            and predictions.as_of_date = latest.as_of_date
+            and predictions.scored_at = latest.scored_at
+    """
+
 
 #: The *_current views: what "the latest run" means for each table.
 VIEWS: dict[str, str] = {
@@ -248,6 +280,8 @@ VIEWS: dict[str, str] = {
             and predictions.as_of_date = latest.as_of_date
             and predictions.scored_at = latest.scored_at
     """,
+    "journey_dropout_predictions_current": _latest_batch("journey_dropout_predictions"),
+    "provider_champion_predictions_current": _latest_batch("provider_champion_predictions"),
 }
 
 

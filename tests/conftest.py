@@ -7,13 +7,14 @@ process could not reopen the file afterwards; see upstream dbt-duckdb issue 616)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,33 @@ def write_raw_tables(raw_dir: Path, tables: Mapping[str, pd.DataFrame], fmt: str
     return raw_dir
 
 
+def _session_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder shared by every process of this test run: under pytest-xdist each worker
+    has its own base temp folder inside the run's folder, which is the shared one."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder `name` of the run, filled by make(folder) exactly once for all workers.
+
+    Why: the session warehouses take most of a minute each; with `pytest -n 2` the first
+    worker to ask builds while the other waits on the lock, then both read the same files
+    (tests never write to them: they copy first). A failed make leaves no mark, so the
+    next caller tries again and sees the same error.
+    """
+    root = _session_root(tmp_path_factory)
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
 #: The session's generated data: small enough for seconds-long builds, large enough for the
 #: ML step (thousands of labelled periods and calls), and dirty: every quarantine rule has
 #: rows (1% extra bad rows, at least one per rule and table; the providers' share stays
@@ -159,17 +187,35 @@ def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generator's ground truth is in ../ground_truth."""
     from carepulse.generate import generate
 
-    out = tmp_path_factory.mktemp("small") / "raw"
-    generate(scale=SESSION_SCALE, seed=SESSION_SEED, out=out, fmt="parquet", dirty_rate=SESSION_DIRTY_RATE)
-    return out
+    def make(folder: Path) -> None:
+        generate(
+            scale=SESSION_SCALE, seed=SESSION_SEED, out=folder / "raw", fmt="parquet", dirty_rate=SESSION_DIRTY_RATE
+        )
+
+    return build_once(tmp_path_factory, "small", make) / "raw"
 
 
 @pytest.fixture(scope="session")
 def small_build(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> SessionBuild:
     """`dbt build` of small_raw into a fresh database. Not checked here: tests that need the
     warehouse use small_warehouse (which is); test_ml reports the plain build's outcome."""
-    db_path = tmp_path_factory.mktemp("small_wh") / "carepulse.duckdb"
-    return SessionBuild(small_raw, db_path, run_dbt(["build"], small_raw, db_path, check=False))
+
+    def make(folder: Path) -> None:
+        result = run_dbt(["build"], small_raw, folder / "carepulse.duckdb", check=False)
+        outcome = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+        (folder / "result.json").write_text(json.dumps(outcome))
+        parse = folder / "target" / "partial_parse.msgpack"
+        if parse.exists():  # kept apart: later runs in this folder may rewrite target/
+            shutil.copy2(parse, folder / "partial_parse.msgpack")
+
+    folder = build_once(tmp_path_factory, "small_wh", make)
+    db_path = folder / "carepulse.duckdb"
+    outcome = json.loads((folder / "result.json").read_text())
+    saved = folder / "partial_parse.msgpack"
+    if saved.exists():  # the other workers start from the build's parse too
+        _PARSE_CACHE.setdefault(_parse_key(["build"], db_path, None, ""), saved)
+    result = subprocess.CompletedProcess(["dbt", "build"], outcome["returncode"], outcome["stdout"], outcome["stderr"])
+    return SessionBuild(small_raw, db_path, result)
 
 
 @pytest.fixture(scope="session")
@@ -204,7 +250,10 @@ def run_ml_step(db_path: Path, raw_dir: Path, model_dir: Path, dbt_args: Sequenc
 def ml_session_warehouse(small_raw: Path, small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the session warehouse after the ML step (run_ml_step; models in ./models)
     and the post-ML models; tests only read it (or copy it first)."""
-    base = tmp_path_factory.mktemp("ml_session")
-    db = base / small_warehouse.name
-    shutil.copy2(small_warehouse, db)
-    return run_ml_step(db, small_raw, base / "models")
+
+    def make(folder: Path) -> None:
+        db = folder / small_warehouse.name
+        shutil.copy2(small_warehouse, db)
+        run_ml_step(db, small_raw, folder / "models")
+
+    return build_once(tmp_path_factory, "ml_session", make) / small_warehouse.name

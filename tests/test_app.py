@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import PROJECT_DIR, query
@@ -32,7 +33,7 @@ from carepulse.app import queries
 from carepulse.app.connection import read_only_engine, snapshot
 from carepulse.app.launch import MAIN
 from carepulse.app.main import PAGES
-from carepulse.app.views.scenarios import plan_key, plan_metrics
+from carepulse.app.views.scenarios import funnel_key, plan_key, plan_metrics
 from carepulse.app.views.worklist import worklist_csv
 
 
@@ -105,11 +106,16 @@ PLAN_FIGURES = (
 )
 
 
+def _explorer_table(app: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page with the column whose rows are all the sliders' scenario."""
+    rows = [f.value for f in app.dataframe if column in f.value and set(f.value["scenario"]) == {"explorer"}]
+    assert len(rows) == 1, f"one table of the sliders' scenario with {column}"
+    return rows[0]
+
+
 def _plan(app: AppTest) -> pd.Series:
     """The plan the sliders give: the one-row table of marts.intervention_scenario_what_if."""
-    rows = [frame.value for frame in app.dataframe if list(frame.value.get("scenario", [])) == ["explorer"]]
-    assert len(rows) == 1, "one plan table"
-    return rows[0].iloc[0]
+    return _explorer_table(app, "churners_avoided").iloc[0]
 
 
 def test_retention_sliders_start_at_a_seed_scenario_and_give_its_mart_row(
@@ -136,7 +142,7 @@ def test_retention_sliders_start_at_a_seed_scenario_and_give_its_mart_row(
         for column in PLAN_FIGURES:
             assert plan[column] == pytest.approx(row[column], rel=1e-12, abs=1e-9), (scenario, column)
         metrics = {metric.label: metric.value for metric in app.metric}
-        assert metrics == plan_metrics(row)
+        assert {label: metrics[label] for label in plan_metrics(row)} == plan_metrics(row)
 
 
 def test_moving_a_slider_moves_the_plan_the_expected_way(app: AppTest) -> None:
@@ -169,11 +175,12 @@ def test_moving_a_slider_moves_the_plan_the_expected_way(app: AppTest) -> None:
     assert [w.value for w in app.warning] == ["target at least one risk band (names without '|'); got []"]
 
 
-def test_a_warehouse_without_the_what_if_macro_says_so(ml_session_warehouse: Path, tmp_path: Path) -> None:
+def test_a_warehouse_without_the_what_if_macros_says_so(ml_session_warehouse: Path, tmp_path: Path) -> None:
     old = tmp_path / ml_session_warehouse.name
     shutil.copy2(ml_session_warehouse, old)
     con = duckdb.connect(str(old))
-    con.execute(f"drop macro table {queries.RETENTION_WHAT_IF}")
+    for macro in (queries.RETENTION_WHAT_IF, queries.FUNNEL_WHAT_IF):
+        con.execute(f"drop macro table {macro}")
     con.close()
     at = AppTest.from_file(str(MAIN), default_timeout=120)
     at.session_state["page"] = "Scenarios"
@@ -182,6 +189,7 @@ def test_a_warehouse_without_the_what_if_macro_says_so(ml_session_warehouse: Pat
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("no marts.intervention_scenario_what_if" in i.value for i in at.info)
+    assert any("no marts.funnel_what_if_explorer" in i.value for i in at.info)
     assert not at.slider
 
 
@@ -204,6 +212,58 @@ def test_a_bad_plan_is_a_plain_error() -> None:
     ):
         with pytest.raises(ValueError, match=re.escape(message)):
             queries.RetentionPlan(**{**good, **change})
+
+
+#: funnel_what_if columns the projection computes.
+FUNNEL_FIGURES = (
+    "conversion_uplift",
+    "observed_conversion_rate",
+    "projected_conversion_rate",
+    "projected_patients_entered",
+    "projected_patients_completed",
+    "additional_patients_completed",
+    "projected_follow_up_completion_rate",
+)
+
+
+def _funnel(app: AppTest) -> pd.DataFrame:
+    """The stage rows the sliders give (marts.funnel_what_if_explorer's 'explorer' rows)."""
+    return _explorer_table(app, "stage").sort_values("stage_order").reset_index(drop=True)
+
+
+def test_funnel_sliders_start_at_a_seed_scenario_and_move_the_projection(
+    app: AppTest, ml_session_warehouse: Path
+) -> None:
+    _open(app, "Scenarios")
+    mart = query(ml_session_warehouse, "select * from marts.funnel_what_if order by scenario, stage_order")
+    assert app.selectbox(key="funnel_start").options == sorted(set(mart["scenario"]))
+    scenario = "screening_and_diagnosis_plus_5pts"
+    app.selectbox(key="funnel_start").set_value(scenario).run()
+    want = mart[mart["scenario"] == scenario].reset_index(drop=True)
+    for stage, uplift in zip(want["stage"], want["conversion_uplift"], strict=True):
+        assert app.slider(key=funnel_key(scenario, stage)).value == uplift
+    shown = _funnel(app)
+    assert list(shown["stage"]) == list(want["stage"])
+    for column in FUNNEL_FIGURES:
+        assert np.allclose(shown[column], want[column], rtol=1e-12, atol=0), column
+    metrics = {metric.label: metric for metric in app.metric}
+    rate = want["projected_follow_up_completion_rate"].iloc[0]
+    assert metrics["Follow-up completion rate"].value == f"{rate:.2%}"
+
+    # a better first stage means more patients complete the pathway
+    first = want["stage"].iloc[0]
+    app.slider(key=funnel_key(scenario, first)).set_value(float(want["conversion_uplift"].iloc[0]) + 0.1).run()
+    better = _funnel(app)
+    assert better["projected_follow_up_completion_rate"].iloc[0] > rate
+    assert better["projected_patients_completed"].iloc[-1] > want["projected_patients_completed"].iloc[-1]
+
+
+def test_funnel_what_if_refuses_an_unknown_stage_and_a_bad_uplift(ml_session_warehouse: Path) -> None:
+    with snapshot(read_only_engine(ml_session_warehouse)) as connection:
+        with pytest.raises(ValueError, match="unknown stage 'screenin'"):
+            queries.funnel_what_if(connection, {"screenin": 0.05})
+        with pytest.raises(ValueError, match=re.escape("the uplift of stage 'screening' must be from -1 to 1")):
+            queries.funnel_what_if(connection, {"screening": 1.5})
 
 
 def test_churn_drivers_filters_are_the_marts_rows(app: AppTest, ml_session_warehouse: Path) -> None:

@@ -103,6 +103,10 @@ def test_bench_writes_the_documented_keys(bench_run: tuple[dict[str, Any], Path]
         assert 0.5 < figures["model_quality"][model]["model_roc_auc"] <= 1
         candidates = figures["ml_recipe"][model]["candidates"]
         assert sum(c["is_selected"] for c in candidates.values()) == 1 and len(candidates) == 3
+    # issue 15 points 1 and 5 against the generator (carepulse/oracle_studies.py)
+    segments, value = figures["model_quality"]["behavioural_segments"], figures["model_quality"]["patient_value"]
+    assert segments["k"] == len(segments["segments"]) >= 3 and segments["selected"] == [f"kmeans_k{segments['k']}"]
+    assert -1 <= segments["ari_vs_true_latent_churned"] <= 1 and value["patients"] > 0
 
 
 def test_floor_computes_the_same_figures_as_the_marts(bench_run: tuple[dict[str, Any], Path]) -> None:

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy
 from conftest import PROJECT_DIR, query, write_raw_tables
 from test_foundation import minimal_raw_tables
-from test_publish import _build
+from test_publish import READ_MODELS, _build
 
 from carepulse.app.connection import read_only_engine, warehouse_url
 
@@ -124,10 +124,14 @@ READER = textwrap.dedent(
 )
 
 
+#: What the readers below query: the publish test's models and the explorer's KPI page.
+APP_MODELS = (*READ_MODELS, "+dim_patients", "+as_of_date", "+patient_activity_monthly", "+executive_kpis")
+
+
 def test_sqlalchemy_and_the_explorer_keep_answering_while_a_build_publishes(tmp_path: Path) -> None:
     raw = write_raw_tables(tmp_path / "raw", minimal_raw_tables())
     db = tmp_path / "warehouse" / "carepulse.duckdb"
-    first = _build(raw, db)
+    first = _build(raw, db, APP_MODELS)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
 
     script = tmp_path / "reader.py"
@@ -143,7 +147,7 @@ def test_sqlalchemy_and_the_explorer_keep_answering_while_a_build_publishes(tmp_
         extra = grown["patients"].iloc[[0]].assign(patient_id="P3", email="p3@example.invalid")
         grown["patients"] = pd.concat([grown["patients"], extra], ignore_index=True)
         write_raw_tables(raw, grown)
-        second = _build(raw, db)
+        second = _build(raw, db, APP_MODELS)
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         time.sleep(5)
     finally:

@@ -78,3 +78,20 @@ def test_incremental_bench_reads_the_build_step_timings(tmp_path: Path) -> None:
         "carepulse: build finished (copy published warehouse: 0.5s, dbt build (staging, audit): 12.25s, ml score: 3.0s)\n"
     )
     assert _build_steps(log) == {"copy published warehouse": 0.5, "dbt build (staging, audit)": 12.25, "ml score": 3.0}
+
+
+def test_a_new_file_in_a_table_folder_makes_the_build_out_of_date(tmp_path: Path) -> None:
+    """`carepulse build` skips a build when nothing changed: a day's file added to a table
+    folder is a change (it was not, when only top-level files were fingerprinted)."""
+    from carepulse.config import Settings
+    from carepulse.state import build_fingerprint
+
+    raw = tmp_path / "raw"
+    (raw / "engagement_events").mkdir(parents=True)
+    (raw / "engagement_events" / "history.parquet").write_bytes(b"history")
+    settings = Settings.from_env({}, raw_dir=raw, db_path=tmp_path / "wh.duckdb")
+    before = build_fingerprint(settings)
+    (raw / "engagement_events" / ".2026-01-02.parquet.partial").write_bytes(b"being written")
+    assert build_fingerprint(settings) == before  # dot files are skipped, as the loader does
+    (raw / "engagement_events" / "2026-01-02.parquet").write_bytes(b"day")
+    assert build_fingerprint(settings) != before

@@ -316,6 +316,31 @@ def test_funnel_uplift_var_adds_a_scenario_and_a_bad_one_is_named(
     assert "funnel_uplift: unknown stage 'screenin'" in bad.stdout
 
 
+def test_the_funnel_table_macro_runs_the_marts_sql_on_the_published_file(small_warehouse: Path, tmp_path: Path) -> None:
+    """marts.funnel_what_if_explorer (the explorer's stage sliders) given each seed
+    scenario's uplifts as bound lists gives that scenario's mart rows, and the baseline's;
+    called read-only on a copy under another file name, as published."""
+    published = tmp_path / "published copy.duckdb"
+    shutil.copy2(small_warehouse, published)
+    mart = query(small_warehouse, "select * from marts.funnel_what_if order by scenario, stage_order")
+    computed = mart.columns.drop(["scenario", "scenario_description"])
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        for scenario, want in mart.groupby("scenario"):
+            got = con.execute(
+                "select * from marts.funnel_what_if_explorer($1, $2) order by scenario, stage_order",
+                [list(want["stage"]), [float(u) for u in want["conversion_uplift"]]],
+            ).fetchdf()
+            assert list(got["scenario"].unique()) == ["baseline", "explorer"]
+            for name, rows in (("explorer", want), ("baseline", mart[mart["scenario"] == "baseline"])):
+                have = got[got["scenario"] == name].reset_index(drop=True)[computed]
+                pd.testing.assert_frame_equal(
+                    have, rows.reset_index(drop=True)[computed], rtol=1e-12, obj=f"{scenario}: {name}"
+                )
+    finally:
+        con.close()
+
+
 # --- 4. visit_plan_what_if and provider_revenue_concentration -----------------------------------
 
 

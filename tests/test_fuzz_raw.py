@@ -56,8 +56,9 @@ BAD_KINDS = [
     "open_quote",
 ]
 # Any text a CSV cell can hold, quotes, commas and newlines included (the writer quotes it),
-# but for a lone carriage return: DuckDB's strict CSV parser stops at one inside a quoted value
-# (a known limit, named in the report; its error names the file and prints no values).
+# but for a carriage return: csv.writer with lineterminator "\n" leaves it unquoted, and DuckDB's
+# strict CSV parser stops the whole file at an unquoted one that does not end a line (a known
+# limit, README raw input contract: carepulse names the file and line; a quoted one reads fine).
 TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r"), max_size=40)
 
 

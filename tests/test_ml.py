@@ -214,6 +214,7 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
             "--select",
             "+outreach_call_features",
             "+patient_churn_labels_by_cutoff",
+            "+journey_dropout_features_by_cutoff",
             "--exclude",
             "resource_type:test",
         ],
@@ -257,6 +258,21 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     full_calls, cut_calls = calls(ml_warehouse), calls(cut_db)
     assert len(cut_calls) > 500
     pd.testing.assert_frame_equal(full_calls, cut_calls, check_dtype=False)
+
+    def pathway(db: Path) -> pd.DataFrame:
+        """The dropout model's rows up to the cut: features always, labels once their window closed."""
+        frame = query(db, f"select * from marts.journey_dropout_features_by_cutoff where cutoff_date <= {day}")
+        frame = frame.drop(columns=["is_scoring_cutoff", "is_labelled"]).astype({"is_dropped_out": object})
+        window_end = pd.to_datetime(frame["dropout_window_end"])
+        closed = window_end.dt.date <= cut_date
+        frame.loc[~closed, "is_dropped_out"] = None
+        # the next progress date runs to the as-of date (like next_active_date); compare it inside the window
+        frame.loc[~closed | (pd.to_datetime(frame["next_pathway_date"]) > window_end), "next_pathway_date"] = pd.NaT
+        return frame.sort_values(["cutoff_date", "patient_id"]).reset_index(drop=True)
+
+    full_pathway, cut_pathway = pathway(ml_warehouse), pathway(cut_db)
+    assert len(cut_pathway) > 500 and cut_pathway["is_dropped_out"].notna().sum() > 200
+    pd.testing.assert_frame_equal(full_pathway, cut_pathway, check_dtype=False)
 
 
 def test_features_at_the_scoring_cutoff_match_the_raw_events(ml_warehouse: Path, raw_events: pd.DataFrame) -> None:
@@ -357,7 +373,8 @@ def test_writeback_types_history_and_current_views(ml_runs: MLRuns) -> None:
     assert (deciles["min"].to_numpy()[1:] >= deciles["max"].to_numpy()[:-1]).all()
 
     importance = query(db, "select * from ml.feature_importance_current where method = 'permutation_roc_auc'")
-    assert set(importance["model_name"]) == {"churn", "engagement"}
+    # dropout and champion have their own tests (tests/test_ml_pathway_models.py)
+    assert set(importance["model_name"]) == {"churn", "engagement", "dropout", "champion"}
     assert (importance.groupby("model_name")["rank"].min() == 1).all()
 
 
@@ -449,7 +466,11 @@ SIMPLEST_FIRST = ("logistic_regression", "random_forest", "hist_gradient_boostin
 
 def test_candidates_compared_and_selected_by_the_documented_rule(ml_runs: MLRuns) -> None:
     # the classifiers; clustering (segments) has no ROC AUC and its own test
-    candidates = query(ml_runs.db, "select * from ml.model_candidates_current where roc_auc is not null")
+    # dropout (LR vs boosting, study 001) and champion are checked in tests/test_ml_pathway_models.py
+    candidates = query(
+        ml_runs.db,
+        "select * from ml.model_candidates_current where roc_auc is not null and model_name in ('churn', 'engagement')",
+    )
     runs = query(ml_runs.db, "select * from ml.model_runs_current").set_index("model_name")
     assert set(candidates["model_name"]) == {"churn", "engagement"}
     for model_name, group in candidates.groupby("model_name"):
@@ -485,15 +506,17 @@ def _worklist_inputs(db: Path, raw_events: pd.DataFrame) -> pd.DataFrame:
     return inputs.assign(value=value.reindex(inputs.index).fillna(0.0))
 
 
-def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRuns, raw_events: pd.DataFrame) -> None:
-    # after the ML step: the ml source tests and the outreach marts
-    run_dbt(["build", "--selector", "post_ml"], ml_runs.raw, ml_runs.db)
-    worklist = query(ml_runs.db, "select * from marts.outreach_priority order by priority_rank")
-    churn = query(ml_runs.db, "select * from ml.churn_predictions_current")
+def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(
+    ml_runs: MLRuns, ml_session_warehouse: Path, raw_events: pd.DataFrame
+) -> None:
+    # The session warehouse after its ML step and post-ML build (the ml source tests and
+    # the outreach marts passed there), with the default vars.
+    worklist = query(ml_session_warehouse, "select * from marts.outreach_priority order by priority_rank")
+    churn = query(ml_session_warehouse, "select * from ml.churn_predictions_current")
     assert len(worklist) == len(churn) and worklist["patient_id"].is_unique
     assert worklist["expected_value"].is_monotonic_decreasing
     # Inputs from the ml tables and the raw events, not from the worklist's own columns.
-    inputs = _worklist_inputs(ml_runs.db, raw_events).reindex(worklist["patient_id"])
+    inputs = _worklist_inputs(ml_session_warehouse, raw_events).reindex(worklist["patient_id"])
     expected = (inputs["churn"] * inputs["engage"] * 0.25 * inputs["value"] - 15).to_numpy()
     np.testing.assert_allclose(worklist["expected_value"], expected, atol=1e-6)
     np.testing.assert_allclose(worklist["patient_value"], inputs["value"].to_numpy(), atol=0.005)
@@ -501,6 +524,7 @@ def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRun
     top = worklist[worklist["churn_risk_band"] == "high"]
     assert len(top) > 0 and (top["intervention"] != "loyalty_and_referral").all()
 
+    # Other vars, on the warehouse of a later ML run: the marts follow both.
     top_n, save_rate = 25, 0.5
     run_dbt(
         ["run", "--select", "outreach_priority", "intervention_impact"],
@@ -510,6 +534,7 @@ def test_post_ml_marts_rank_by_expected_value_and_follow_the_vars(ml_runs: MLRun
     )
     impact = query(ml_runs.db, "select * from marts.intervention_impact").iloc[0]
     # The top N by expected value, ranked here from the independent inputs.
+    inputs = _worklist_inputs(ml_runs.db, raw_events)
     inputs = inputs.assign(ev=inputs["churn"] * inputs["engage"] * save_rate * inputs["value"] - 15)
     head = inputs.reset_index().sort_values(["ev", "churn", "patient_id"], ascending=[False, False, True]).head(top_n)
     worklist = query(ml_runs.db, "select * from marts.outreach_priority order by priority_rank")

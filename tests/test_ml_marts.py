@@ -58,7 +58,15 @@ def test_ml_and_report_read_only_marts_and_ml_tables() -> None:
 
 
 def test_exposures_list_exactly_what_the_python_reads() -> None:
-    ml_reads = {io.FEATURES, io.LABELS, io.CUTOFFS, io.CALL_FEATURES, io.AS_OF}
+    ml_reads = {
+        io.FEATURES,
+        io.LABELS,
+        io.CUTOFFS,
+        io.CALL_FEATURES,
+        io.AS_OF,
+        io.DROPOUT_FEATURES,
+        io.CHAMPION_FEATURES,
+    }
     assert _exposure_relations("churn_and_engagement_models") == ml_reads
     report_reads = (
         set(report_data.REQUIRED) | set(report_data.ML_RELATIONS) | {report_data.IMPACT, report_data.SCENARIOS}
@@ -68,7 +76,15 @@ def test_exposures_list_exactly_what_the_python_reads() -> None:
 
 def test_feature_list_is_the_yaml_declaration() -> None:
     document = yaml.safe_load(ML_MARTS_YAML.read_text())
-    marts = {"patient_features_by_cutoff": features.CHURN_SPEC, "outreach_call_features": features.ENGAGEMENT_SPEC}
+    from ml.champions import CHAMPION_SPEC
+    from ml.dropout import DROPOUT_SPEC
+
+    marts = {
+        "patient_features_by_cutoff": features.CHURN_SPEC,
+        "outreach_call_features": features.ENGAGEMENT_SPEC,
+        "journey_dropout_features_by_cutoff": DROPOUT_SPEC,
+        "provider_champion_features_by_month": CHAMPION_SPEC,
+    }
     for mart, spec in marts.items():
         model = next(m for m in document["models"] if m["name"] == mart)
         declared = [c["name"] for c in model["columns"] if "feature" in (c.get("meta") or {})]

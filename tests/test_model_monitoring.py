@@ -32,6 +32,11 @@ OUTCOME_DAYS_BACK = 120
 #: Realised churn ROC AUC the early batch must reach on the generated signal (held-out
 #: ROC AUC on the session data is about 0.96; measured realised: 0.95).
 MIN_REALISED_CHURN_AUC = 0.6
+#: Agreement of the behavioural segments with the generator's latent churn state (ARI) and
+#: rank correlation of patient value with the true-survival value; measured on the session
+#: data: 0.73 and 0.92.
+MIN_SEGMENT_ARI = 0.3
+MIN_VALUE_SPEARMAN = 0.6
 MONITORING = ["model_prediction_outcomes", "model_calibration_by_decile", "model_feature_drift"]
 NO_TESTS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
@@ -193,3 +198,22 @@ def test_monitoring_unit_tests_ran_in_the_post_ml_build(ml_session_warehouse: Pa
         "realised_auc_counts_tied_scores_as_one_half",
     ):
         assert statuses.get(name) == "pass", name
+
+
+# --------------------------------------------------------------------------- bench oracles
+def test_bench_oracles_for_segments_and_value(ml_session_warehouse: Path, small_raw: Path) -> None:
+    """The bench JSON's model_quality entries for points 1 and 5 (carepulse/oracle_studies.py):
+    the segments follow the latent churn the generator knows, and the mart's value ranks
+    patients like the same revenue with the true survival."""
+    from carepulse.oracle_studies import study_oracles
+
+    quality = study_oracles(ml_session_warehouse, small_raw.parent / "ground_truth")
+    segments, value = quality["behavioural_segments"], quality["patient_value"]
+    assigned = query(ml_session_warehouse, "select count(*) as n from ml.patient_segments_current")["n"][0]
+    assert segments["patients"] == assigned and segments["k"] == len(segments["segments"])
+    assert sorted(segments["silhouette_by_k"]) == [f"kmeans_k{k}" for k in range(3, 9)]
+    assert segments["selected"] == [f"kmeans_k{segments['k']}"]
+    assert segments["ari_vs_true_latent_churned"] > MIN_SEGMENT_ARI
+    valued = query(ml_session_warehouse, "select count(*) as n from marts.patient_value")["n"][0]
+    assert value["patients"] == valued > 300
+    assert value["spearman_model_vs_oracle"] > MIN_VALUE_SPEARMAN

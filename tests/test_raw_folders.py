@@ -57,13 +57,27 @@ def folder_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     repeated.to_parquet(raw / "engagement_events" / "z-repeat.parquet", index=False)
     events["engagement_events/z-repeat.parquet"] = repeated
     claims = split_into_folder(raw, "claims", [("claims-1.csv", slice(0, 2000)), ("claims-2.csv", slice(2000, None))])
+    # a journey stage open in the history is completed in a later file: the completed row is kept
+    stages = split_into_folder(raw, "care_journey_stages", [("history.parquet", slice(0, None))])
+    history = stages["care_journey_stages/history.parquet"]
+    open_stage = history[history.completed_at.isna()].sort_values("entered_at").iloc[[0]]  # well before as-of
+    completion = open_stage.assign(completed_at=open_stage.entered_at + pd.Timedelta(days=2))
+    completion.to_parquet(raw / "care_journey_stages" / "later.parquet", index=False)
     second = raw / "claims" / "claims-2.csv"
     lines = second.read_text().splitlines(keepends=True)
     second.write_text("".join(lines[:3] + ["too,few,fields\n"] + lines[3:]))  # line 4 of claims-2.csv
     (raw / "claims" / ".hidden.csv").write_text("not,a,contract,file\n")  # dot files are skipped
     db = base / "wh" / "wh.duckdb"
     result = run_dbt(["build", *AUDIT_SELECTION], raw, db, check=False)
-    return {"raw": raw, "db": db, "result": result, "events": events, "claims": claims, "repeated": repeated}
+    return {
+        "raw": raw,
+        "db": db,
+        "result": result,
+        "events": events,
+        "claims": claims,
+        "repeated": repeated,
+        "completion": completion,
+    }
 
 
 def built(folder_build: dict) -> Path:
@@ -120,3 +134,17 @@ def test_a_file_and_a_folder_for_one_table_is_an_error(folder_build: dict, tmp_p
     result = run_dbt(["build", "--select", "int_as_of_date_resolved"], raw, tmp_path / "wh" / "wh.duckdb", check=False)
     assert result.returncode != 0
     assert "Raw input is ambiguous" in result.stdout and "claims" in result.stdout
+
+
+def test_a_stage_completed_in_a_later_file_keeps_the_completed_row(folder_build: dict) -> None:
+    """Whatever engine (nulls sort differently): the completed row wins, the open one is the duplicate."""
+    db = built(folder_build)
+    row = folder_build["completion"].iloc[0]
+    rows = query(
+        db,
+        "select source_file, completed_at, failed_rule from audit.audit_care_journey_stages_checked"
+        f" where patient_id = '{row.patient_id}' and stage = '{row.stage}' order by source_file",
+    )
+    assert rows.source_file.tolist() == ["care_journey_stages/history.parquet", "care_journey_stages/later.parquet"]
+    assert rows.failed_rule.iloc[0] == "duplicate_key" and pd.isna(rows.failed_rule.iloc[1])
+    assert rows.completed_at.iloc[1] == row.completed_at

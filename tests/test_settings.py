@@ -122,7 +122,10 @@ def test_only_files_of_dead_owners_are_stale(tmp_path: Path) -> None:
     other_live = private_build_path(db, pid=os.getppid())
     gone = private_build_path(db, pid=dead_pid)
     for path in (mine, other_live, gone, gone.with_name(gone.name + ".wal"), db):
+        path.parent.mkdir(exist_ok=True)
         path.write_text("x")
     assert "'" not in mine.name and '"' not in mine.name  # dbt-duckdb pastes the catalog name unquoted
     assert mine != private_build_path(db)  # unique per build, even in one process
-    assert stale_build_files(db) == sorted([gone, gone.with_name(gone.name + ".wal")])
+    # the same file name in every private folder: dbt's profile (and saved parse) stays the same
+    assert mine.name == gone.name and mine.parent != gone.parent
+    assert stale_build_files(db) == [gone.parent]

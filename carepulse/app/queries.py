@@ -8,7 +8,7 @@ connection (carepulse.app.connection.snapshot), so one page reads one published 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -157,9 +157,10 @@ class RetentionPlan:
             raise ValueError("; ".join(problems))
 
 
-def has_retention_what_if(connection: Connection) -> bool:
-    """Whether the warehouse holds the table macro (built by the post-ML models on DuckDB)."""
-    schema, name = RETENTION_WHAT_IF.split(".")
+def has_table_macro(connection: Connection, relation: str) -> bool:
+    """Whether the warehouse holds a table macro `schema.name` (the decision marts' post-hooks
+    create them on DuckDB; a warehouse built before them has none)."""
+    schema, name = relation.split(".")
     return bool(
         read_frame(
             connection,
@@ -187,6 +188,32 @@ def retention_what_if(connection: Connection, plan: RetentionPlan) -> pd.DataFra
             "contact_cost": float(plan.contact_cost),
             "horizon_days": int(plan.horizon_days),
         },
+    )
+
+
+#: The DuckDB table macro the funnel_what_if mart's post-hook creates: the mart's SQL
+#: (macro funnel_what_if_sql) over one scenario 'explorer' of per-stage uplifts.
+FUNNEL_WHAT_IF = "marts.funnel_what_if_explorer"
+
+
+def funnel_what_if(connection: Connection, uplifts: Mapping[str, float]) -> pd.DataFrame:
+    """The funnel_what_if rows (baseline and 'explorer', by stage) of per-stage uplifts in
+    percentage points, computed by the mart's own SQL (the table macro) with the uplifts
+    bound as two lists. An unknown stage or an uplift outside [-1, 1] is refused, as the
+    mart's funnel_uplift var is."""
+    stages = distinct_values(connection, "marts.care_journey_funnel", "stage")
+    problems = [f"unknown stage {stage!r} (stages: {', '.join(stages)})" for stage in uplifts if stage not in stages]
+    problems += [
+        f"the uplift of stage {stage!r} must be from -1 to 1 (0.05 = +5 points); got {value}"
+        for stage, value in uplifts.items()
+        if not -1 <= value <= 1
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return read_frame(
+        connection,
+        f"select * from {FUNNEL_WHAT_IF}(:stages, :uplifts) order by scenario, stage_order",
+        {"stages": list(uplifts), "uplifts": [float(value) for value in uplifts.values()]},
     )
 
 

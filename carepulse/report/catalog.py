@@ -16,6 +16,7 @@ from . import (
     figures_decisions,
     figures_models,
     figures_overview,
+    figures_pathway,
     figures_patients,
     figures_providers,
     figures_studies,
@@ -52,6 +53,13 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("model_calibration", "Models", "Calibration", figures_models.calibration, needs_ml=True),
     FigureSpec("feature_importance", "Models", "Feature importance", figures_models.feature_importance, needs_ml=True),
     FigureSpec("outreach_lift", "Models", "Outreach lift", figures_models.outreach_lift, needs_ml=True),
+    FigureSpec(
+        "dropout_and_champions",
+        "Models",
+        "Care-pathway dropout and future Champions",
+        figures_pathway.dropout_and_champions,
+        needs_ml=True,
+    ),
     FigureSpec(
         "behavioural_segments", "Models", "Behavioural segments", figures_studies.segment_profiles, needs_ml=True
     ),

@@ -33,7 +33,10 @@ row_rules as (
 ranked as (
     select
         *,
-        {{ carepulse.key_rank(['patient_id', 'stage'], ['entered_at', 'completed_at']) }} as key_rank
+        -- a completed row before the open one of the same entry (explicitly: engines differ on
+        -- where nulls sort): a stage's completion arrives as its row again with completed_at set
+        {{ carepulse.key_rank(['patient_id', 'stage'], ['entered_at', 'completed_at is null', 'completed_at']) }}
+            as key_rank
     from row_rules
 ),
 

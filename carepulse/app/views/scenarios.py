@@ -1,12 +1,14 @@
 """Scenarios: the what-if marts (retention plans, care pathway uplift, visit plans), and a
-retention plan of the user's own with sliders.
+retention plan and care-pathway uplifts of the user's own, with sliders.
 
 The tables are the marts' own rows (models/marts/decisions), so the page and the report
-agree; assumptions live in seeds/decisions and the `funnel_uplift` var. The sliders'
-values go, as bound parameters, into the DuckDB table macro marts.intervention_scenario_what_if,
-whose body is the intervention_scenarios mart's SQL (macro intervention_scenarios_sql):
-moving a slider reruns the mart's definition, never a Python copy of it. The sliders start
-at a seed scenario's values, so untouched they reproduce that scenario's mart row.
+agree; assumptions live in seeds/decisions and the `funnel_uplift` var. The sliders' values
+go, as bound parameters, into DuckDB table macros in the warehouse
+(marts.intervention_scenario_what_if, marts.funnel_what_if_explorer) whose bodies are the
+marts' own SQL (macros intervention_scenarios_sql, funnel_what_if_sql): moving a slider
+reruns the mart's definition, never a Python copy of it. The sliders start at a seed
+scenario's values, so untouched they reproduce that scenario's mart rows. DuckDB only, as
+the explorer is: other engines build the marts without the table macros.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 TITLE = "Scenarios"
 RETENTION_MART = "marts.intervention_scenarios"
+FUNNEL_MART = "marts.funnel_what_if"
 
 #: (mart, heading, what it projects)
 SECTIONS = (
@@ -33,7 +36,7 @@ SECTIONS = (
         "as-of date, with and without the plan (seed intervention_scenario_assumptions; projections, not findings)",
     ),
     (
-        "marts.funnel_what_if",
+        FUNNEL_MART,
         "Care pathway uplift",
         "patients reaching each stage if a stage converted better (seed funnel_uplift_scenarios, var funnel_uplift)",
     ),
@@ -135,7 +138,7 @@ def _render_own_plan(connection: Connection, plans: pd.DataFrame) -> None:
         "**Try a plan**: the sliders start at a scenario's assumptions; the figures are the mart's SQL run "
         "with the sliders' values (marts.intervention_scenario_what_if)."
     )
-    if not queries.has_retention_what_if(connection):
+    if not queries.has_table_macro(connection, queries.RETENTION_WHAT_IF):
         st.info(
             "This warehouse has no marts.intervention_scenario_what_if (built with the post-ML models on DuckDB): "
             "rebuild it with `carepulse build` to try plans."
@@ -157,6 +160,39 @@ def _render_own_plan(connection: Connection, plans: pd.DataFrame) -> None:
     st.dataframe(result, hide_index=True, key="plan_result")
 
 
+def funnel_key(scenario: str, stage: str) -> str:
+    """A stage slider's widget key, per starting scenario (as plan_key)."""
+    return f"funnel_{scenario}_{stage}"
+
+
+def _render_own_funnel(connection: Connection, scenarios: pd.DataFrame) -> None:
+    st.markdown(
+        "**Try uplifts**: one slider per stage (percentage points added to its conversion rate), starting at a "
+        "scenario's uplifts; the projection is the mart's SQL run with the sliders' values "
+        "(marts.funnel_what_if_explorer)."
+    )
+    if not queries.has_table_macro(connection, queries.FUNNEL_WHAT_IF):
+        st.info(
+            "This warehouse has no marts.funnel_what_if_explorer (built with funnel_what_if on DuckDB): "
+            "rebuild it with `carepulse build` to try uplifts."
+        )
+        return
+    start = st.selectbox("Start from scenario", sorted(set(scenarios["scenario"])), key="funnel_start")
+    stages = scenarios[scenarios["scenario"] == start].sort_values("stage_order")
+    uplifts = {
+        stage: st.slider(f"Uplift of {stage} (points)", -1.0, 1.0, float(uplift), 0.01, key=funnel_key(start, stage))
+        for stage, uplift in zip(stages["stage"], stages["conversion_uplift"], strict=True)
+    }
+    projected = queries.funnel_what_if(connection, uplifts)
+    mine = projected[projected["scenario"] == "explorer"]
+    observed = mine["observed_follow_up_completion_rate"].iloc[0]
+    rate = mine["projected_follow_up_completion_rate"].iloc[0]
+    columns = st.columns(2)
+    columns[0].metric("Follow-up completion rate", f"{rate:.2%}", f"{(rate - observed) * 100:+.2f} points")
+    columns[1].metric("Additional completions (last stage)", f"{mine['additional_patients_completed'].iloc[-1]:,.1f}")
+    st.dataframe(mine, hide_index=True, key="funnel_result")
+
+
 def render(connection: Connection, present: set[str]) -> None:
     st.header("Scenarios")
     shown = 0
@@ -173,5 +209,7 @@ def render(connection: Connection, present: set[str]) -> None:
         st.dataframe(rows, hide_index=True)
         if relation == RETENTION_MART and len(names):
             _render_own_plan(connection, queries.scenario_table(connection, relation))
+        if relation == FUNNEL_MART and len(names):
+            _render_own_funnel(connection, queries.scenario_table(connection, relation))
     if not shown:
         st.info("No what-if marts in this warehouse (intervention_scenarios is built after the ML step).")
