@@ -42,7 +42,7 @@ test: $(STAMP) $(APP_STAMP) browser spark-setup
 	$(BIN)/ruff check carepulse ml tests
 	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=30
 
 # Headless Chromium (Debian package) for the report's page test; never fails: without it
 # the browser test is skipped and says so.

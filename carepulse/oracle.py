@@ -28,19 +28,23 @@ from sklearn.metrics import roc_auc_score
 
 from carepulse.generate import observable_churn_probability, oracle_churn_probability
 from carepulse.generate import params as gen_params
+from carepulse.oracle_champion import SIMULATIONS, oracle_champion_probability, top_segment_rule
 from ml.champions import CHAMPION
 from ml.config import CHURN, ENGAGEMENT
 from ml.dropout import DROPOUT
 from ml.engagement import REACH_WINDOWS
-from ml.io import CUTOFFS, DROPOUT_FEATURES, FEATURES, connect
+from ml.io import CHAMPION_FEATURES, CUTOFFS, DROPOUT_FEATURES, FEATURES, connect
 
+#: The provider segment rules seed as dbt builds it (dbt_project.yml: seeds in schema staging).
+SEGMENT_RULES = "staging.provider_segment_rules"
 #: Rows per observable-oracle chunk: its day matrices are rows x silent days.
 _CHUNK = 50_000
 
 
 def _auc(labels: pd.Series, scores: pd.Series) -> float:
     y = labels.astype(int)
-    return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else float("nan")
+    defined = 0 < y.sum() < len(y) and bool(pd.notna(scores).all())  # both classes, every score known
+    return float(roc_auc_score(y, scores)) if defined else float("nan")
 
 
 def churn_oracle(
@@ -217,27 +221,57 @@ def dropout_oracle(
     return out
 
 
-def champion_holdout_quality(holdout: pd.DataFrame) -> dict[str, Any]:
-    """The champion model's held-out ROC AUC and top-k precision (k = the providers that
-    truly moved up) against the base rate. No generator oracle: a provider's move depends on
-    its claims drawn month by month, which the history already shows."""
+def champion_oracle(
+    holdout: pd.DataFrame, examples: pd.DataFrame, truth: pd.DataFrame | None, rules: pd.DataFrame
+) -> dict[str, Any]:
+    """Model vs oracle ROC AUC on the champion model's held-out provider months
+    (provider@month end), and the top-k precision of both (k = the providers that truly
+    moved up) against the base rate. The oracle is the simulated P(top segment in the next
+    quarter) from the latent claim process and what the month end shows
+    (carepulse.oracle_champion); examples: provider_champion_features_by_month rows;
+    rules: the provider_segment_rules seed as built; truth None (data generated before
+    provider_truth.parquet existed): the model's figures only, oracle NaN."""
     rows = holdout[holdout["model_name"] == CHAMPION]
-    k = int(rows["label"].sum())
-    top = rows.sort_values(["probability", "example_id"], ascending=[False, True]).head(k)
-    return {
-        "examples": len(rows),
-        "base_rate": float(rows["label"].mean()) if len(rows) else float("nan"),
-        "model_roc_auc": _auc(rows["label"], rows["probability"]),
+    keyed = examples.assign(
+        example_id=examples["provider_id"].astype(str)
+        + "@"
+        + pd.to_datetime(examples["month_end_date"]).dt.strftime("%Y-%m-%d")
+    )
+    joined = rows.merge(keyed, on="example_id", suffixes=("", "_example"))
+    if truth is None:
+        joined["oracle"] = np.nan
+    else:
+        joined["oracle"] = oracle_champion_probability(joined, truth, top_segment_rule(rules))
+        joined = joined.dropna(subset=["oracle"])
+    k = int(joined["label"].sum())
+
+    def top_k_precision(score: str) -> float:
+        top = joined.sort_values([score, "example_id"], ascending=[False, True]).head(k)
+        return float(top["label"].mean()) if k else float("nan")
+
+    out = {
+        "examples": len(joined),
+        "base_rate": float(joined["label"].mean()) if len(joined) else float("nan"),
+        "model_roc_auc": _auc(joined["label"], joined["probability"]),
+        "oracle_roc_auc": _auc(joined["label"], joined["oracle"]),
         "top_k": k,
-        "top_k_precision": float(top["label"].mean()) if k else float("nan"),
+        "top_k_precision": top_k_precision("probability"),
+        "oracle_top_k_precision": top_k_precision("oracle") if truth is not None else float("nan"),
+        "oracle": "simulated P(label | latent claim rate and billing window, month-end state), "
+        f"{SIMULATIONS} draws per example"
+        if truth is not None
+        else "none: no ground_truth/provider_truth.parquet (data generated before it existed)",
     }
+    out["gap"] = out["oracle_roc_auc"] - out["model_roc_auc"]
+    return out
 
 
 def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
     """Held-out ROC AUC of the current churn and engagement models next to the oracle's.
 
     truth_dir is the generator's ground_truth folder (patient_truth.parquet,
-    call_truth.parquet). Both AUCs are computed on exactly the same held-out examples.
+    call_truth.parquet, provider_truth.parquet for the champion oracle, which is skipped
+    without it). Both AUCs are computed on exactly the same held-out examples.
     """
     with connect(Path(db_path)) as con:
         holdout = con.execute("select * from ml.holdout_predictions_current").fetchdf()
@@ -266,7 +300,15 @@ def oracle_comparison(db_path: Path, truth_dir: Path) -> dict[str, Any]:
             **dropout_oracle(holdout, dropout_examples, truth, int(window.dt.days.iloc[0])),
         }
     if CHAMPION in run.index:
-        extra[CHAMPION] = {"estimator": str(run.loc[CHAMPION, "estimator"]), **champion_holdout_quality(holdout)}
+        with connect(Path(db_path)) as con:
+            champion_examples = con.execute(f"select * from {CHAMPION_FEATURES} where is_labelled").fetchdf()
+            rules = con.execute(f"select * from {SEGMENT_RULES}").fetchdf()
+        truth_file = Path(truth_dir) / "provider_truth.parquet"
+        provider_truth = pd.read_parquet(truth_file) if truth_file.exists() else None
+        extra[CHAMPION] = {
+            "estimator": str(run.loc[CHAMPION, "estimator"]),
+            **champion_oracle(holdout, champion_examples, provider_truth, rules),
+        }
     return {
         **extra,
         "best_time_to_reach": best_time_oracle(reach, calls, call_truth),

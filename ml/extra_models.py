@@ -31,13 +31,21 @@ PREDICTION_TABLES: dict[str, str] = {
 }
 
 
-def train_models(
-    db_path: Path, as_of: date, config: TrainConfig, progress: Callable[[str], None]
-) -> dict[str, TrainedModel]:
-    """Train the dropout and the champion model on what was known at as_of."""
+def load_examples(db_path: Path, as_of: date) -> dict[str, pd.DataFrame]:
+    """Each model's labelled examples as known at as_of (its training frame)."""
     return {
-        dropout.DROPOUT: dropout.train_dropout(dropout.load_examples(db_path, as_of), config, progress),
-        champions.CHAMPION: champions.train_champion(champions.load_examples(db_path, as_of), config, progress),
+        dropout.DROPOUT: dropout.load_examples(db_path, as_of),
+        champions.CHAMPION: champions.load_examples(db_path, as_of),
+    }
+
+
+def train_models(
+    examples: dict[str, pd.DataFrame], config: TrainConfig, progress: Callable[[str], None]
+) -> dict[str, TrainedModel]:
+    """Train the dropout and the champion model on their examples (load_examples)."""
+    return {
+        dropout.DROPOUT: dropout.train_dropout(examples[dropout.DROPOUT], config, progress),
+        champions.CHAMPION: champions.train_champion(examples[champions.CHAMPION], config, progress),
     }
 
 
@@ -47,20 +55,22 @@ def run_frames(bundle: dict[str, Any]) -> dict[str, pd.DataFrame]:
     return model_run_frames({**bundle, "models": models}) if models else {}
 
 
-def score_frames(db_path: Path, bundle: dict[str, Any], k: int) -> dict[str, pd.DataFrame]:
-    """Prediction rows per table (without run columns) of every extra model in the bundle."""
+def scoring_rows(db_path: Path, bundle: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The rows each extra model of the bundle scores (the drift monitor bins them too)."""
+    models = bundle.get(BUNDLE_KEY) or {}
+    readers = {dropout.DROPOUT: dropout.scoring_rows, champions.CHAMPION: champions.scoring_rows}
+    return {name: read(db_path) for name, read in readers.items() if name in models}
+
+
+def score_frames(bundle: dict[str, Any], rows: dict[str, pd.DataFrame], k: int) -> dict[str, pd.DataFrame]:
+    """Prediction rows per table (without run columns) of every extra model in the bundle,
+    on its scoring rows (scoring_rows)."""
     models: dict[str, TrainedModel] = bundle.get(BUNDLE_KEY) or {}
+    scorers = {dropout.DROPOUT: dropout.score_dropout, champions.CHAMPION: champions.score_champion}
     out = {}
-    if dropout.DROPOUT in models:
-        out[PREDICTION_TABLES[dropout.DROPOUT]] = dropout.score_dropout(
-            models[dropout.DROPOUT], dropout.scoring_rows(db_path), k
-        )
-    if champions.CHAMPION in models:
-        out[PREDICTION_TABLES[champions.CHAMPION]] = champions.score_champion(
-            models[champions.CHAMPION], champions.scoring_rows(db_path), k
-        )
     for name, table in PREDICTION_TABLES.items():
-        if table in out:
+        if name in models:
+            out[table] = scorers[name](models[name], rows[name], k)
             out[table]["model_name"] = name
             out[table]["estimator"] = models[name].estimator
     return out

@@ -9,6 +9,7 @@ identical.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -29,6 +30,16 @@ _METRICS = (
     "lift_top_decile",
     "calibration_error",
 )
+
+
+#: A memory address in a repr (`<function f at 0x7f...>`): differs between runs, says nothing.
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def _stable_repr(value: object) -> str:
+    """repr without memory addresses, so the same training run records the same params
+    (tests/test_determinism.py compares ml.model_runs between two runs)."""
+    return _ADDRESS.sub("", repr(value))
 
 
 def _clean(value: Any) -> Any:
@@ -62,11 +73,11 @@ def run_frames(bundle: dict[str, Any]) -> dict[str, pd.DataFrame]:
                     {
                         "config": bundle["config"],
                         "estimator_params": {
-                            k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
+                            k: (v if isinstance(v, (int, float, str, bool, type(None))) else _stable_repr(v))
                             for k, v in trained.model.get_params(deep=False).items()
                             if k != "estimator"
                         },
-                        "pipeline": repr(trained.model.estimator),
+                        "pipeline": _stable_repr(trained.model.estimator),
                         "versions": bundle["versions"],
                     },
                     sort_keys=True,

@@ -64,7 +64,8 @@ def score(
         churn_scores = churn.score_churn(churn_model, churn_rows, bands, k)
         engagement_scores = engagement.score_engagement(engagement_model, next_calls, bands, k)
         # care-pathway dropout and future Champions (none for bundles saved before them)
-        extra_scores = extra_models.score_frames(db_path, bundle, k)
+        extra_rows = extra_models.scoring_rows(db_path, bundle)
+        extra_scores = extra_models.score_frames(bundle, extra_rows, k)
     scored_at = datetime.now(UTC).replace(tzinfo=None)
     for frame, trained in ((churn_scores, churn_model), (engagement_scores, engagement_model)):
         frame["model_name"] = trained.model_name
@@ -75,7 +76,7 @@ def score(
         frame["scored_at"] = scored_at
 
     # the scored frames in the training frames' bins (drift monitoring; none for old bundles)
-    distributions = drift.scoring_frames(bundle, {CHURN: churn_rows, ENGAGEMENT: next_calls})
+    distributions = drift.scoring_frames(bundle, {CHURN: churn_rows, ENGAGEMENT: next_calls, **extra_rows})
     distributions["run_id"], distributions["as_of_date"], distributions["scored_at"] = run_id, info.as_of, scored_at
 
     frames = {

@@ -70,12 +70,14 @@ def train(
         }
         segment_model = segments.train_segments(db_path, as_of, config)
         # care-pathway dropout and future Champions (ml/extra_models.py)
-        others = extra_models.train_models(db_path, as_of, config, progress)
+        extra_examples = extra_models.load_examples(db_path, as_of)
+        others = extra_models.train_models(extra_examples, config, progress)
     progress(f"segments: k = {segment_model.k} ({segment_model.chosen_by}) on {segment_model.fit_rows} patients")
     # the frames the models learnt from, in bins, for the drift mart (ml/drift.py)
     baselines = {
         CHURN: drift.training_baselines(churn_examples, models[CHURN].spec),
         ENGAGEMENT: drift.training_baselines(call_examples, models[ENGAGEMENT].spec),
+        **{name: drift.training_baselines(extra_examples[name], trained.spec) for name, trained in others.items()},
     }
     path = registry.model_path(model_dir, run_id)
     bundle = {

@@ -512,8 +512,11 @@ def test_running_app_renders_in_headless_chromium(
     browser.call("Page.enable")
     browser.call("Page.navigate", url=served)
     as_of = query(ml_session_warehouse, "select cast(as_of_date as varchar) as d from marts.as_of_date").d[0]
-    shown = browser.wait_for("Key figures", f"As of {as_of}", "Active patients and revenue per month")
-    assert "Outreach worklist" in shown and "Error" not in shown
+    # the sidebar's page links render after the page's first figures: wait for them too
+    shown = browser.wait_for(
+        "Key figures", f"As of {as_of}", "Active patients and revenue per month", "Outreach worklist"
+    )
+    assert "Error" not in shown
     time.sleep(1)  # let the charts draw
     screenshot = tmp_path / "app.png"
     screenshot.write_bytes(base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"]))

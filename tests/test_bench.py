@@ -107,6 +107,10 @@ def test_bench_writes_the_documented_keys(bench_run: tuple[dict[str, Any], Path]
     segments, value = figures["model_quality"]["behavioural_segments"], figures["model_quality"]["patient_value"]
     assert segments["k"] == len(segments["segments"]) >= 3 and segments["selected"] == [f"kmeans_k{segments['k']}"]
     assert -1 <= segments["ari_vs_true_latent_churned"] <= 1 and value["patients"] > 0
+    # issue 15 point 3 against the generator's champion oracle (carepulse/oracle_champion.py)
+    champion = figures["model_quality"]["champion"]
+    assert champion["examples"] > 0 and "draws per example" in champion["oracle"]
+    assert {"model_roc_auc", "oracle_roc_auc", "top_k_precision", "oracle_top_k_precision"} <= set(champion)
 
 
 def test_floor_computes_the_same_figures_as_the_marts(bench_run: tuple[dict[str, Any], Path]) -> None:

@@ -4,7 +4,6 @@ answering, with the explorer on the same path, while `carepulse build` publishes
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,7 @@ import pytest
 import sqlalchemy
 from conftest import PROJECT_DIR, query, write_raw_tables
 from test_foundation import minimal_raw_tables
-from test_publish import READ_MODELS, _build
+from test_publish import READ_MODELS, _build, reader_results, stop_readers
 
 from carepulse.app.connection import read_only_engine, warehouse_url
 
@@ -151,16 +150,9 @@ def test_sqlalchemy_and_the_explorer_keep_answering_while_a_build_publishes(tmp_
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         time.sleep(5)
     finally:
-        stop.touch()
-        for reader in readers.values():
-            reader.wait(timeout=300)
+        stop_readers(readers, stop, timeout=300)
 
-    results = {mode: json.loads((tmp_path / f"{mode}.json").read_text()) for mode in readers}
-    for mode, result in results.items():
-        assert result["errors"] == [], mode
-        assert len(result["answers"]) > 3, mode
-        # Each answer comes from one complete build (mart and reconciliation agree), old or new.
-        assert all(patients == accepted for patients, accepted in result["answers"]), mode
+    results = reader_results(readers, tmp_path, min_answers=3)
     assert results["app"]["pages"] > 3
     assert {patients for patients, _ in results["app"]["answers"]} == {2, 3}, "the explorer sees the new build"
     assert {patients for patients, _ in results["held"]["answers"]} == {2}, "a held connection keeps its snapshot"

@@ -23,7 +23,9 @@ import joblib
 import pytest
 from conftest import PROJECT_DIR, query
 
-SCALE, SEED = "0.01", "7"
+#: The session data's scale and seed (conftest): at scale 0.01 the future-Champions model has
+#: too few providers for a calibration slice with both classes, and the build stops there.
+SCALE, SEED = "0.02", "23"
 
 
 class _Payload:

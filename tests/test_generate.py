@@ -156,7 +156,13 @@ def test_contract_columns_and_types_in_parquet(clean: GenerateResult) -> None:
     claims = {f.name: str(f.type) for f in pq.read_schema(clean.out / "claims.parquet")}
     assert claims["paid_amount"] == "double" and claims["claim_start_date"] == "date32[day]"
     assert clean.truth_dir == clean.out.resolve().parent / "ground_truth"
-    for name in ("patient_truth.parquet", "call_truth.parquet", "factor_weights.json", "dirty_rows.parquet"):
+    for name in (
+        "patient_truth.parquet",
+        "call_truth.parquet",
+        "provider_truth.parquet",
+        "factor_weights.json",
+        "dirty_rows.parquet",
+    ):
         assert (clean.truth_dir / name).exists()
     assert not any(p.name.startswith("patient_truth") for p in clean.out.iterdir())
 
@@ -429,6 +435,30 @@ def test_call_probabilities_are_the_ones_used(clean: GenerateResult) -> None:
     # recent activity raises the chance of engagement
     assert p[merged["recent_events_30d"] > 5].mean() > p[merged["recent_events_30d"] == 0].mean()
     assert (calls.groupby("patient_id").size() > 1).mean() > 0.3
+
+
+def test_provider_truth_is_the_claim_process_used(clean: GenerateResult) -> None:
+    """provider_truth.parquet (the champion oracle's input): each provider's claims started
+    inside its billing window, as many as claims_per_active_day x active days in
+    expectation (the rates add up to the claims drawn), at the specialty's mean amount."""
+    truth = pd.read_parquet(clean.truth_dir / "provider_truth.parquet")
+    claims = load(clean.out, "claims").merge(truth, on="provider_id", validate="many_to_one")
+    providers = load(clean.out, "providers")
+    assert sorted(truth["provider_id"]) == sorted(providers["provider_id"])
+    start = pd.to_datetime(claims["claim_start_date"])
+    assert start.between(
+        pd.to_datetime(claims["billing_start_date"]), pd.to_datetime(claims["billing_stop_date"])
+    ).all()
+    active_days = (pd.to_datetime(truth["billing_stop_date"]) - pd.to_datetime(truth["billing_start_date"])).dt.days + 1
+    expected = (truth["claims_per_active_day"] * active_days).set_axis(truth["provider_id"])
+    assert expected.sum() == pytest.approx(len(claims))
+    realised = claims.groupby("provider_id").size().reindex(expected.index, fill_value=0)
+    assert np.corrcoef(np.log1p(expected), np.log1p(realised))[0, 1] > 0.95
+    # a Poisson count: the standardised residuals have variance about 1
+    big = expected > 50
+    assert 0.5 < (((realised - expected) / np.sqrt(expected))[big]).var() < 2.0
+    paid = claims.groupby("specialty")["paid_amount"].mean() / claims.groupby("specialty")["mean_paid_per_claim"].mean()
+    assert paid.between(0.85, 1.15).all()
 
 
 def test_factor_weights_json_documents_signal_and_realised_values(clean: GenerateResult) -> None:

@@ -17,6 +17,7 @@ import yaml
 from conftest import PROJECT_DIR, query, run_dbt
 
 from carepulse.report import data as report_data
+from carepulse.report import data_studies as report_studies
 from ml import features, io
 
 ML_MARTS_YAML = PROJECT_DIR / "models" / "marts" / "ml" / "_ml__models.yml"
@@ -69,7 +70,10 @@ def test_exposures_list_exactly_what_the_python_reads() -> None:
     }
     assert _exposure_relations("churn_and_engagement_models") == ml_reads
     report_reads = (
-        set(report_data.REQUIRED) | set(report_data.ML_RELATIONS) | {report_data.IMPACT, report_data.SCENARIOS}
+        set(report_data.REQUIRED)
+        | set(report_data.ML_RELATIONS)
+        | {report_data.IMPACT, report_data.SCENARIOS, report_data.CUTOFFS}
+        | set(report_studies.RELATIONS)
     )
     assert _exposure_relations("retention_report") == report_reads
 

@@ -58,7 +58,14 @@ def backtest(small_raw: Path, small_warehouse: Path, tmp_path_factory: pytest.Te
     as_of = pd.Timestamp(query(small_warehouse, "select as_of_date from marts.as_of_date")["as_of_date"][0]).date()
     early = as_of - timedelta(days=OUTCOME_DAYS_BACK)
     db = tmp_path_factory.mktemp("backtest") / "carepulse.duckdb"
-    ml_inputs = ["+patient_features_by_cutoff", "+patient_churn_labels_by_cutoff", "+outreach_call_features"]
+    # ml train fits all its models (churn, engagement, segments, dropout, champion): their input marts
+    ml_inputs = [
+        "+patient_features_by_cutoff",
+        "+patient_churn_labels_by_cutoff",
+        "+outreach_call_features",
+        "+journey_dropout_features_by_cutoff",
+        "+provider_champion_features_by_month",
+    ]
     run_dbt(["build", "--select", *ml_inputs, "+as_of_date", *NO_TESTS], small_raw, db, as_of=early.isoformat())
     config = TrainConfig(**TEST_TRAIN_SETTINGS)
     trained = train(db, db.parent / "models", seed=TEST_TRAIN_SEED, config=config, progress=lambda _m: None)
@@ -166,11 +173,16 @@ def test_psi_of_a_frame_against_itself_is_zero_and_positive_when_shifted() -> No
 
 
 def test_drift_mart_is_the_psi_of_the_written_bins(ml_session_warehouse: Path) -> None:
-    """Every feature of both models has training bins and the scored batch's shares; the
-    mart's SQL PSI equals the reference function's on the same rows."""
+    """Every feature of all four supervised models (churn, engagement, pathway dropout,
+    future Champions) has training bins and the scored batch's shares; the mart's SQL PSI
+    equals the reference function's on the same rows."""
     db = ml_session_warehouse
     baselines = query(db, "select * from ml.feature_baselines")
     shares = query(db, "select * from ml.feature_distributions")
+    models = {"churn", "engagement", "dropout", "champion"}
+    assert set(baselines["model_name"]) == set(shares["model_name"]) == models
+    drift_rows = query(db, "select model_name, count(*) as n from marts.model_feature_drift group by model_name")
+    assert set(drift_rows.loc[drift_rows["n"] > 0, "model_name"]) == models
     runs = query(db, "select model_name, features from ml.model_runs_current where model_name <> 'segments'")
     for _, run in runs.iterrows():
         declared = json.loads(run["features"])

@@ -65,6 +65,25 @@ def _build(raw: Path, db: Path, select: tuple[str, ...] = READ_MODELS) -> subpro
     )
 
 
+def stop_readers(readers: dict[str, subprocess.Popen[bytes]], stop: Path, timeout: float) -> None:
+    """Tell the reader processes to finish and wait for them."""
+    stop.touch()
+    for reader in readers.values():
+        reader.wait(timeout=timeout)
+
+
+def reader_results(readers: dict[str, subprocess.Popen[bytes]], out: Path, min_answers: int) -> dict[str, dict]:
+    """What each reader wrote to out/<mode>.json, checked for what holds for every reader: no
+    query failed, it answered often, and every answer comes from one complete build (the mart
+    and the reconciliation agree)."""
+    results = {mode: json.loads((out / f"{mode}.json").read_text()) for mode in readers}
+    for mode, result in results.items():
+        assert result["errors"] == [], mode
+        assert len(result["answers"]) > min_answers, mode
+        assert all(patients == accepted for patients, accepted in result["answers"]), mode
+    return results
+
+
 def test_unchanged_rebuild_is_a_no_op_and_readers_see_only_complete_builds(tmp_path: Path) -> None:
     raw = write_raw_tables(tmp_path / "raw", minimal_raw_tables())
     db = tmp_path / "warehouse" / "carepulse.duckdb"
@@ -107,16 +126,10 @@ def test_unchanged_rebuild_is_a_no_op_and_readers_see_only_complete_builds(tmp_p
         assert query(db, "select count(*) as n from intermediate.int_patients_accepted").n[0] == 3
         time.sleep(2)
     finally:
-        stop.touch()
-        for reader in readers.values():
-            reader.wait(timeout=60)
+        stop_readers(readers, stop, timeout=60)
 
-    results = {mode: json.loads((tmp_path / f"{mode}.json").read_text()) for mode in readers}
-    for mode, result in results.items():
-        assert result["errors"] == [], mode
-        assert len(result["answers"]) > 10, mode
-        # Every answer comes from one complete build: the mart and the reconciliation agree.
-        assert all(patients == accepted for patients, accepted in result["answers"]), mode
-        assert {patients for patients, _ in result["answers"]} <= {2, 3}, mode
+    results = reader_results(readers, tmp_path, min_answers=10)
+    for result in results.values():
+        assert {patients for patients, _ in result["answers"]} <= {2, 3}
     assert {patients for patients, _ in results["hold"]["answers"]} == {2}  # its snapshot stays whole
     assert [3, 3] in results["reconnect"]["answers"]  # new connections see the new build

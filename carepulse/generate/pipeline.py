@@ -31,7 +31,7 @@ from .outreach import call_truth_table, calls_table, generate_call_block
 from .patients import patients_table, sample_patients
 from .providers import providers_table, sample_providers
 from .seeding import rng_for
-from .truth import TRUTH_DIR_NAME, factor_weights, patient_truth_table
+from .truth import TRUTH_DIR_NAME, factor_weights, patient_truth_table, provider_truth_table
 from .writer import RAW_SCHEMAS, TableSink, text_schema, to_text, write_parquet
 
 TABLE_ORDER = ("patients", "engagement_events", "care_journey_stages", "outreach_calls", "providers", "claims")
@@ -186,7 +186,8 @@ def generate(
             )
         output.write("care_journey_stages", journeys)
         del journeys
-        claims = claims_table(_count(scale, params.CLAIMS_PER_SCALE), pf, pv, window, seed)
+        n_claims = _count(scale, params.CLAIMS_PER_SCALE)
+        claims = claims_table(n_claims, pf, pv, window, seed)
         provider_stats = _provider_stats(claims, pv.n, end_date)
         output.write("claims", claims)
         del claims
@@ -201,6 +202,7 @@ def generate(
 
     truth = patient_truth_table(pf, window, last_event_s, n_events, keepalive, patient_ids)
     write_parquet(truth_dir / "patient_truth.parquet", truth)
+    write_parquet(truth_dir / "provider_truth.parquet", provider_truth_table(pv, window, n_claims))
     is_churned = truth.column("is_churned_at_end").to_numpy(zero_copy_only=False)
     realised: dict[str, object] = {
         "scale": scale,

@@ -3,7 +3,8 @@
 Why a separate folder (<out>/../ground_truth/): the raw folder must look like real input,
 so the latent variables (hazards, engagement levels, exact call probabilities, which rows
 were made bad on purpose) live next to it, never in it. This module builds
-patient_truth.parquet and the factor_weights.json summary, and holds the churn oracle.
+patient_truth.parquet, provider_truth.parquet and the factor_weights.json summary, and
+holds the churn oracle.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .calendar import SECONDS_PER_DAY, Window
 from .hazard import daily_event_rate, survival
 from .ids import choice_strings
 from .patients import PatientFrame
+from .providers import ProviderFrame
 
 TRUTH_DIR_NAME = "ground_truth"
 
@@ -284,3 +286,33 @@ def factor_weights(realised: dict[str, Any]) -> dict[str, Any]:
         "realised": realised,
         "params": params.as_dict(),
     }
+
+
+def provider_truth_table(pv: ProviderFrame, window: Window, n_claims: int) -> pa.Table:
+    """One row per clean provider with the latent claim process (claims.claims_table).
+
+    Why: the future-Champion oracle (carepulse.oracle) needs what no warehouse has, each
+    provider's true claim rate and billing window. A claim picks its provider with
+    probability volume x active days / sum, then a uniform day of the window, so the claims
+    of one provider start on its active days at claims_per_active_day =
+    n_claims x volume / sum(volume x active days) each (a Poisson process up to the
+    multinomial's fixed total); paid amounts are lognormal with mean mean_paid_per_claim and
+    log-sigma params.PAID_SIGMA. Covers the generated history only (appended days draw
+    their own rates and rarely a new provider).
+    """
+    active = (pv.stop_day - pv.start_day + 1).astype(float)
+    weight = pv.volume * active
+    spec_mult = np.asarray(params.SPECIALTY_PAID_MULT)
+    shares = np.asarray(params.SPECIALTY_SHARES)
+    spec_mult = spec_mult / (spec_mult * shares).sum() * shares.sum()  # as claims_table
+    return pa.table(
+        {
+            "provider_id": pv.ids(),
+            "specialty": choice_strings(params.SPECIALTIES, pv.specialty),
+            "volume": pa.array(pv.volume),
+            "billing_start_date": pa.array(window.to_date(pv.start_day), type=pa.date32()),
+            "billing_stop_date": pa.array(window.to_date(pv.stop_day), type=pa.date32()),
+            "claims_per_active_day": pa.array(n_claims * pv.volume / max(weight.sum(), 1e-300)),
+            "mean_paid_per_claim": pa.array(params.PAID_MEAN * spec_mult[pv.specialty]),
+        }
+    )

@@ -54,6 +54,8 @@ ML_RELATIONS = (
 #: Built by the post-ML dbt step (selector post_ml).
 IMPACT = "marts.intervention_impact"
 SCENARIOS = "marts.intervention_scenarios"
+#: The label windows (the monitoring section says when a batch can be checked).
+CUTOFFS = "marts.feature_cutoffs"
 
 #: Attributes shown in the churn drivers figure, in order.
 CHURN_DRIVER_DIMENSIONS = ("primary_condition", "location_type", "referral_source")
@@ -179,11 +181,7 @@ def _read_ml(con: Connection, present: set[str]) -> tuple[MLData | None, str | N
             order by is_illustrative, net_value desc, scenario
             """,
         )
-    horizon = (
-        _row(con, "select max(label_window_days) as days from marts.feature_cutoffs")
-        if ("marts.feature_cutoffs" in present)
-        else {}
-    )
+    horizon = _row(con, f"select max(label_window_days) as days from {CUTOFFS}") if (CUTOFFS in present) else {}
     studies = read_studies(con, present, horizon.get("days"))
     return (
         MLData(

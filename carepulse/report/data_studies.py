@@ -20,6 +20,9 @@ VALUE = "marts.patient_value"
 OUTCOMES = "marts.model_prediction_outcomes"
 CALIBRATION = "marts.model_calibration_by_decile"
 DRIFT = "marts.model_feature_drift"
+PREDICTIONS = "ml.churn_predictions"
+#: Every relation this module reads (the report's exposure lists them; tests/test_ml_marts.py).
+RELATIONS = (SEGMENTS, WORKLIST, PERFORMANCE, VALUE, OUTCOMES, CALIBRATION, DRIFT, PREDICTIONS)
 #: Features per model shown in the drift figure and table (highest PSI first).
 TOP_DRIFT_FEATURES = 10
 
@@ -56,7 +59,7 @@ def read_studies(con: duckdb.DuckDBPyConnection, present: set[str], churn_days: 
             f"""
             select distinct predictions.as_of_date,
                 cast(predictions.as_of_date + interval '{int(churn_days)} days' as date) as checkable_on
-            from ml.churn_predictions as predictions
+            from {PREDICTIONS} as predictions
             where not exists (
                 select 1 from {OUTCOMES} as outcomes
                 where outcomes.model_name = 'churn'

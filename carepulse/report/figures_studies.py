@@ -195,12 +195,18 @@ def prediction_outcomes(data: ReportData) -> tuple[Figure, str]:
 
 
 def feature_drift(data: ReportData) -> tuple[Figure, str]:
-    fig = style.new_figure(11, 4.6)
     drift = _frame(data, "drift")
     models = sorted(drift["model_name"].unique()) if drift is not None else []
-    axes = np.atleast_1d(fig.subplots(1, max(len(models), 1)))
+    # two panels a row: four models (churn, engagement, dropout, champion) make a 2 x 2 grid
+    columns = min(max(len(models), 1), 2)
+    rows = -(-max(len(models), 1) // columns)
+    fig = style.new_figure(11, 4.6 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     if drift is None:
         return _empty(fig, axes, "No feature distributions recorded.", "Feature drift", "")
+    for ax in axes[len(models) :]:
+        ax.set_visible(False)
+    axes = axes[: len(models)]
     colors = {"stable": style.GREEN, "moderate": style.ORANGE, "major": style.HIGHLIGHT}
     for ax, name in zip(axes, models, strict=True):
         rows = drift[drift["model_name"] == name].sort_values("psi")
@@ -214,6 +220,7 @@ def feature_drift(data: ReportData) -> tuple[Figure, str]:
     major = drift[drift["drift_level"] == "major"]
     return fig, (
         f"Highest PSI per model (lines at 0.1 and 0.25); {len(major)} feature(s) shown with major drift. Calendar "
-        "features set by design at scoring (cutoff month, the next call's hour and weekday) drift by construction. "
+        "features set by design at scoring (cutoff month, the next call's hour and weekday) and the champion model's "
+        "features that grow with time (days since the first claim, active months) drift by construction. "
         "Source: marts.model_feature_drift."
     )

@@ -97,12 +97,12 @@ per_scenario as (
     select
         scenario,
         count(*) as population_patients,
-        -- sums of doubles rounded: a parallel sum differs in the last bits between runs
-        round(sum(horizon_churn_probability), 9) as expected_churners,
-        round(sum(horizon_churn_probability * horizon_value), 9) as revenue_at_risk,
+        -- exact sums: a parallel sum of doubles differs in the last bits between runs
+        {{ exact_sum('horizon_churn_probability') }} as expected_churners,
+        {{ exact_sum('horizon_churn_probability * horizon_value') }} as revenue_at_risk,
         sum(case when is_targeted then 1 else 0 end) as patients_targeted,
-        round(sum(case when is_targeted then save_probability else 0 end), 9) as churners_avoided,
-        round(sum(case when is_targeted then save_probability * horizon_value else 0 end), 9) as revenue_retained,
+        {{ exact_sum('case when is_targeted then save_probability else 0 end') }} as churners_avoided,
+        {{ exact_sum('case when is_targeted then save_probability * horizon_value else 0 end') }} as revenue_retained,
         max(as_of_date) as as_of_date,
         max(run_id) as run_id
     from targeted

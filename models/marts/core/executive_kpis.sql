@@ -160,8 +160,8 @@ churn_at_as_of as (
 ),
 
 scores as (
-    -- rounded: a parallel sum of doubles differs in the last bits between runs
-    select round(avg(engagement_score), 9) as avg_engagement_score
+    -- an exact sum: a parallel sum of doubles differs in the last bits between runs
+    select {{ exact_sum('engagement_score') }} / count(engagement_score) as avg_engagement_score
     from engagement_scores
 ),
 
