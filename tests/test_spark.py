@@ -90,11 +90,18 @@ def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str
         return [f"{name}: columns differ: {left[0]} vs {right[0]}"]
     if len(left) != len(right):
         return [f"{name}: {len(left) - 1} rows on DuckDB, {len(right) - 1} on Spark"]
+    # every differing column, with its first differing row and how many rows differ in it
+    first: dict[str, tuple[object, object]] = {}
+    counts: dict[str, int] = {}
     for a, b in zip(left[1:], right[1:], strict=True):
         for column, x, y in zip(left[0], a, b, strict=True):
             if not _same(x, y):
-                return [f"{name}.{column}: {x!r} on DuckDB, {y!r} on Spark (first differing row)"]
-    return []
+                first.setdefault(column, (x, y))
+                counts[column] = counts.get(column, 0) + 1
+    return [
+        f"{name}.{column}: {x!r} on DuckDB, {y!r} on Spark (first of {counts[column]} differing rows)"
+        for column, (x, y) in first.items()
+    ]
 
 
 @pytest.fixture(scope="module")
