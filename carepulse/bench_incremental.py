@@ -13,6 +13,7 @@ never asserted by tests beyond its keys.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sys
@@ -33,6 +34,7 @@ DOCUMENTED_KEYS: tuple[str, ...] = (
     "target_share",
     "scored_with_saved_model",
     "build_step_seconds",
+    "incremental_started_from",
     "warehouse_mb",
 )
 
@@ -68,10 +70,17 @@ def run_incremental_bench(scale: float, seed: int, out_dir: Path) -> Path:
     figures["target_share"] = TARGET_SHARE
     figures["scored_with_saved_model"] = "scoring with the saved model" in logs["incremental_build"].read_text()
     figures["build_step_seconds"] = {name: _build_steps(log) for name, log in logs.items()}
+    figures["incremental_started_from"] = _started_from(logs["incremental_build"])
+    figures["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     figures["warehouse_mb"] = round(db.stat().st_size / 2**20, 1)
     path = work.parent / f"bench-incremental-scale-{scale:g}.json"
     path.write_text(json.dumps(figures, indent=2, default=str))
     return path
+
+
+def _started_from(log: Path) -> str:
+    """What the build's private file started from, in the build's words (the spare or a copy)."""
+    return next((x.removeprefix("carepulse: ") for x in log.read_text().splitlines() if "started from" in x), "")
 
 
 def _logged(name: str, command: list[str], env: dict[str, str], work: Path, log: Path) -> dict[str, Any]:

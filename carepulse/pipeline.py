@@ -30,7 +30,7 @@ from carepulse.build_lock import (
 )
 from carepulse.config import RAW_TABLES, Settings, raw_files_present, raw_table_present
 from carepulse.dbt_runner import StepFailed, run_dbt, run_dbt_in_process
-from carepulse.publish import clone_or_copy
+from carepulse.publish import clone_or_copy, publish, refresh_spare, start_from_spare, usable_spare
 from carepulse.retrain import RETRAIN_AFTER_DAYS, current_as_of, decide, last_run
 from carepulse.state import build_fingerprint, is_up_to_date, record_build
 
@@ -130,6 +130,25 @@ def _remove_leftovers(settings: Settings) -> None:
         remove(leftover)
 
 
+def _start_private(db_path: Path, building: Path, options: BuildOptions) -> str:
+    """Put the build's starting state at the private path; say which one it is."""
+    complete = options.with_ml and not options.select
+    spare, why = usable_spare(db_path) if complete else (None, "a partial build")
+    if spare is not None:
+        start_from_spare(spare, building, db_path)
+        return f"started from the spare (the file the last publish replaced) with the ml schema of {db_path.name}"
+    return f"started from a {clone_or_copy(db_path, building)} of {db_path.name} ({why})"
+
+
+def _keep_spare(db_path: Path) -> str:
+    """After a build from scratch, a spare for the next build; none (and why) if it cannot be
+    written: the build itself is published either way."""
+    try:
+        return f"kept a {refresh_spare(db_path)} of {db_path.name} for the next build to start from"
+    except OSError as error:
+        return f"no spare kept for the next build ({error}); it will copy {db_path.name}"
+
+
 def build(settings: Settings, options: BuildOptions) -> BuildResult:
     """Run the whole job under the warehouse's build lock; raise StepFailed with a plain
     message on the first failure (including another build running with wait=False)."""
@@ -163,23 +182,22 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     def dbt(args: list[str]) -> Callable[[], None]:
         return lambda: run_dbt(args, settings, db_path=building, pass_fds=(lock_fd,))
 
+    from_scratch = options.full_refresh or not db_path.exists()
     try:
-        if db_path.exists() and not options.full_refresh:
-            # Start from the published warehouse so incremental models only add what is new
-            # (a copy-on-write clone where the filesystem has one: carepulse.publish).
-            _timed(
-                result,
-                "copy published warehouse",
-                lambda: _say(f"started from a {clone_or_copy(db_path, building)} of {db_path.name}"),
-            )
+        if not from_scratch:
+            # Start from the warehouse's earlier state so incremental models only add what is
+            # new: the spare or a copy of the published file (carepulse.publish).
+            _timed(result, "private build file", lambda: _say(_start_private(db_path, building, options)))
         _dbt_and_ml(result, settings, options, building, dbt)
         _checkpoint(building)
-        building.replace(db_path)
+        publish(building, db_path, keep_previous=not from_scratch)
     except BaseException:
         remove_build_files(building)
         raise
     remove_build_files(building)  # companions only: the file itself is published
     _say(f"published {db_path}")
+    if from_scratch:
+        _timed(result, "spare for the next build", lambda: _say(_keep_spare(db_path)))
 
     if options.with_report:
         from carepulse.report import render_report

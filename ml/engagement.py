@@ -21,7 +21,7 @@ from .config import ENGAGEMENT, RiskBands, TrainConfig
 from .explain import candidate_factors, occlusion_contributions, top_factors
 from .features import ENGAGEMENT_SPEC, derive_engagement_features
 from .modeling import TrainedModel, fit_model, risk_deciles
-from .selection import engagement_time_split
+from .selection import TooLittleData, engagement_time_split
 
 
 def held_out_start(as_of: date, test_days: int) -> date:
@@ -54,7 +54,7 @@ def train_engagement(
     train = examples[train_mask].reset_index(drop=True)
     test = examples[test_mask].reset_index(drop=True)
     if test.empty or train.empty:
-        raise ValueError("engagement model: empty training or test period (too few calls?)")
+        raise TooLittleData("engagement model: empty training or test period (too few calls?)")
     called_train = pd.to_datetime(train["called_at"])
     called_test = pd.to_datetime(test["called_at"])
     periods = {

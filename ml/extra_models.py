@@ -22,6 +22,7 @@ from . import champions, dropout
 from .config import TrainConfig
 from .modeling import TrainedModel
 from .runs import run_frames as model_run_frames
+from .selection import TooLittleData
 
 BUNDLE_KEY = "extra_models"
 #: Prediction table per model (schema ml; ml/writeback.py declares them).
@@ -42,11 +43,21 @@ def load_examples(db_path: Path, as_of: date) -> dict[str, pd.DataFrame]:
 def train_models(
     examples: dict[str, pd.DataFrame], config: TrainConfig, progress: Callable[[str], None]
 ) -> dict[str, TrainedModel]:
-    """Train the dropout and the champion model on their examples (load_examples)."""
-    return {
-        dropout.DROPOUT: dropout.train_dropout(examples[dropout.DROPOUT], config, progress),
-        champions.CHAMPION: champions.train_champion(examples[champions.CHAMPION], config, progress),
-    }
+    """Train the dropout and the champion model on their examples (load_examples).
+
+    A model the data cannot train (TooLittleData: e.g. a few dozen providers, too few to
+    hold out a period and calibrate with both classes) is left out of the run and says so:
+    the churn/engagement worklist does not depend on it, and its marts stay empty (or keep
+    the last run that could train it) instead of the whole build failing on a small set.
+    """
+    trainers = {dropout.DROPOUT: dropout.train_dropout, champions.CHAMPION: champions.train_champion}
+    trained = {}
+    for name, fit in trainers.items():
+        try:
+            trained[name] = fit(examples[name], config, progress)
+        except TooLittleData as reason:
+            progress(f"{name}: not trained in this run: {reason}")
+    return trained
 
 
 def run_frames(bundle: dict[str, Any]) -> dict[str, pd.DataFrame]:

@@ -19,7 +19,7 @@ import pandas as pd
 from .config import TrainConfig
 from .explain import logistic_coefficients, permutation_ranking, reference_values
 from .features import FeatureSpec
-from .selection import Derive, cap_rows, compare_candidates, fit_calibrated, select_candidate
+from .selection import Derive, TooLittleData, cap_rows, compare_candidates, fit_calibrated, select_candidate
 
 
 @dataclass
@@ -70,7 +70,7 @@ def fit_model(
     y_train = compare[label].astype(int).to_numpy()
     y_test = test[label].astype(int).to_numpy()
     if len(np.unique(y_train)) < 2:
-        raise ValueError(f"{model_name}: the training period has only one class; more data is needed")
+        raise TooLittleData(f"{model_name}: the training period has only one class; more data is needed")
     if len(compare) < len(train):
         progress(f"  candidates compared on {len(compare)} of {len(train)} training rows")
     periods = {**periods, "train_rows": len(compare)}

@@ -37,6 +37,15 @@ from .metrics import classification_metrics
 Derive = Callable[[pd.DataFrame], pd.DataFrame]
 
 
+class TooLittleData(ValueError):
+    """The data cannot train this model honestly (no held-out period, or one class only).
+
+    A class of its own so that callers can tell "more data is needed" from a bug: the
+    optional models (ml/extra_models.py) are then left out of the run with this message,
+    while the churn and engagement models still stop the build.
+    """
+
+
 # --------------------------------------------------------------------------- time splits
 @dataclass(frozen=True)
 class ChurnSplit:
@@ -49,18 +58,18 @@ class ChurnSplit:
 def churn_time_split(labelled_cutoffs: Sequence[date], horizon_days: int) -> ChurnSplit:
     """Test on the latest labelled cutoff; train on those whose label window closed by then.
 
-    Raises ValueError when there is not at least one training cutoff, with the reason.
+    Raises TooLittleData when there is not at least one training cutoff, with the reason.
     """
     cutoffs = sorted(set(labelled_cutoffs))
     if len(cutoffs) < 2:
-        raise ValueError(
+        raise TooLittleData(
             f"churn model needs at least two labelled cutoffs (found {len(cutoffs)}): "
             f"the history must cover more than {horizon_days} days after the first cutoff"
         )
     test = cutoffs[-1]
     train = tuple(c for c in cutoffs if c + timedelta(days=horizon_days) <= test)
     if not train:
-        raise ValueError(
+        raise TooLittleData(
             f"no training cutoff has its {horizon_days}-day label window closed by the test cutoff {test}; "
             "more history is needed"
         )
@@ -182,7 +191,7 @@ def fit_calibrated(
     fit = ~calibrate
     for part, mask in (("fitting", fit), ("calibration", calibrate)):
         if len(np.unique(y[mask])) < 2:
-            raise ValueError(
+            raise TooLittleData(
                 f"{name}: the {part} part of the training rows has only one class "
                 f"({int(mask.sum())} rows); more data is needed"
             )

@@ -21,7 +21,7 @@ from .config import RiskBands, TrainConfig
 from .explain import candidate_factors, occlusion_contributions, top_factors
 from .features import NEVER_DAYS, FeatureSpec, _assemble, _categorical_text, _numbers
 from .modeling import TrainedModel, fit_model, risk_deciles
-from .selection import Derive
+from .selection import Derive, TooLittleData
 
 
 def derive_declared(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
@@ -43,12 +43,12 @@ def derive_declared(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
 def held_out_cutoffs(labelled: list[date], window_days: int, test_cutoffs: int) -> tuple[list[date], list[date]]:
     """(training cutoffs, test cutoffs): the latest `test_cutoffs` labelled cutoffs are held
     out; a training cutoff's label window must have closed by the first test cutoff (on the
-    test date nobody could know later labels). ValueError when either side is empty."""
+    test date nobody could know later labels). TooLittleData when either side is empty."""
     cutoffs = sorted(set(labelled))
     test = cutoffs[-test_cutoffs:] if cutoffs else []
     train = [c for c in cutoffs if test and c + timedelta(days=window_days) <= test[0]]
     if not test or not train:
-        raise ValueError(
+        raise TooLittleData(
             f"{len(cutoffs)} labelled cutoffs: too few to train on cutoffs whose {window_days}-day label "
             f"window closed before the {test_cutoffs} held-out ones; more history is needed"
         )
@@ -89,7 +89,7 @@ def train_on_later_periods(
     select, calibrate and refit like the churn model (modeling.fit_model). Held-out rows
     are identified as `<entity>@<date>`."""
     if examples.empty:
-        raise ValueError(f"{name} model: no labelled examples (too little history?)")
+        raise TooLittleData(f"{name} model: no labelled examples (too little history?)")
     train_dates, test_dates = held_out_cutoffs(list(examples[date_column]), window_days, test_periods)
     train = examples[examples[date_column].isin(set(train_dates))].reset_index(drop=True)
     test = examples[examples[date_column].isin(set(test_dates))].reset_index(drop=True)

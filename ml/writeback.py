@@ -260,26 +260,8 @@ VIEWS: dict[str, str] = {
             on profiles.run_id = runs.run_id and runs.model_name = 'segments'
     """,
     # predictions: the most recently scored batch (one run at one as-of date)
-    "churn_predictions_current": f"""
-        select predictions.* from {SCHEMA}.churn_predictions as predictions
-        inner join (
-            select run_id, as_of_date, scored_at from {SCHEMA}.churn_predictions
-            order by scored_at desc, run_id desc limit 1
-        ) as latest
-            on predictions.run_id = latest.run_id
-            and predictions.as_of_date = latest.as_of_date
-            and predictions.scored_at = latest.scored_at
-    """,
-    "engagement_predictions_current": f"""
-        select predictions.* from {SCHEMA}.engagement_predictions as predictions
-        inner join (
-            select run_id, as_of_date, scored_at from {SCHEMA}.engagement_predictions
-            order by scored_at desc, run_id desc limit 1
-        ) as latest
-            on predictions.run_id = latest.run_id
-            and predictions.as_of_date = latest.as_of_date
-            and predictions.scored_at = latest.scored_at
-    """,
+    "churn_predictions_current": _latest_batch("churn_predictions"),
+    "engagement_predictions_current": _latest_batch("engagement_predictions"),
     "journey_dropout_predictions_current": _latest_batch("journey_dropout_predictions"),
     "provider_champion_predictions_current": _latest_batch("provider_champion_predictions"),
 }

@@ -240,3 +240,18 @@ def test_champion_outlook_lists_candidate_segments_with_the_uplift(ml_session_wa
     # the mart multiplies the unrounded probability (the column keeps 6 decimals: +-5e-7)
     error = (outlook["expected_revenue_uplift"] - outlook["champion_probability"] * uplift).abs()
     assert (error <= 0.005 + 5e-7 * uplift.abs() + 1e-9).all()
+
+
+def test_a_model_the_data_cannot_train_is_left_out_with_the_reason(ml_session_warehouse: Path) -> None:
+    """On a small set the Champions model can lack a class (a few dozen providers): the run
+    goes on without it and says why, instead of the whole build stopping there."""
+    from ml import extra_models
+    from ml.config import TrainConfig
+
+    as_of = query(ml_session_warehouse, "select as_of_date from marts.as_of_date")["as_of_date"].item()
+    examples = extra_models.load_examples(ml_session_warehouse, as_of)
+    examples["champion"] = examples["champion"].assign(is_champion_next_quarter=False)
+    said: list[str] = []
+    trained = extra_models.train_models(examples, TrainConfig(), said.append)
+    assert set(trained) == {"dropout"}
+    assert any(line.startswith("champion: not trained in this run:") and "one class" in line for line in said)

@@ -1,8 +1,9 @@
 """The semantic layer: `mf query` (MetricFlow) answers with the marts' own figures.
 
-Runs the real `mf` CLI in a subprocess against the session warehouse (small_warehouse),
-from the project root, with DBT_PROFILES_DIR at the project root and CAREPULSE_DB /
-CAREPULSE_RAW_DIR at the test files, and compares its CSV output with the marts.
+Runs the real `mf` CLI (the click command the `mf` script calls; all queries in one
+subprocess) against the session warehouse (small_warehouse), from the project root, with
+DBT_PROFILES_DIR at the project root and CAREPULSE_DB / CAREPULSE_RAW_DIR at the test
+files, and compares its CSV output with the marts.
 
 Where mf finds the semantic manifest: dbt-metricflow 0.15 reads
 `<dbt project dir>/target/semantic_manifest.json` with `target` hard-coded (it ignores
@@ -17,11 +18,12 @@ cannot see each other's manifest, and the manifest always matches the warehouse 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,6 @@ import pytest
 import yaml
 from conftest import PROJECT_DIR, query, run_dbt
 
-MF = str(Path(sys.executable).parent / "mf")
 TOLERANCE = 1e-9
 #: The mf queries of this file, (metrics, group-by): one mf start-up each, so each asks
 #: for every metric its grouping can answer. Together they ask for every metric.
@@ -60,14 +61,26 @@ OUTREACH_BY_CHANNEL_LOCATION_QUARTER = (
 )
 PROVIDER_BY_SEGMENT = (["provider_revenue", "claims"], ["provider__segment"])
 ROI_BY_SEGMENT = (["roi", "segment_revenue", "investment"], ["provider_segment"])
-QUERIES = [
-    CHURN_BY_CONDITION,
-    ACTIVITY_BY_MONTH,
-    OUTREACH_BY_CELL,
-    OUTREACH_BY_CHANNEL_LOCATION_QUARTER,
-    PROVIDER_BY_SEGMENT,
-    ROI_BY_SEGMENT,
-]
+QUERIES = {
+    "churn_by_condition": CHURN_BY_CONDITION,
+    "activity_by_month": ACTIVITY_BY_MONTH,
+    "outreach_by_cell": OUTREACH_BY_CELL,
+    "outreach_by_channel_location_quarter": OUTREACH_BY_CHANNEL_LOCATION_QUARTER,
+    "provider_by_segment": PROVIDER_BY_SEGMENT,
+    "roi_by_segment": ROI_BY_SEGMENT,
+}
+#: Runs the `mf` command (the click group the `mf` script calls) once per query, in one
+#: process: importing MetricFlow and dbt is about 7 s of CPU, the query itself well under one.
+MF_QUERIES = textwrap.dedent(
+    """
+    import json, sys
+    from dbt_metricflow.cli.main import cli
+    for args in json.loads(sys.argv[1]):
+        code = cli.main(args=args, prog_name="mf", standalone_mode=False)
+        if code:
+            sys.exit(f"mf {' '.join(args)} exited with {code}")
+    """
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,36 +105,44 @@ def mf_env(small_raw: Path, small_warehouse: Path, tmp_path_factory: pytest.Temp
     return env
 
 
-def mf_query(env: dict[str, str], out: Path, metrics: Sequence[str], group_by: Sequence[str] = ()) -> pd.DataFrame:
-    """Run `mf query ... --csv out` from the project root and read the CSV."""
-    command = [MF, "query", "--metrics", ",".join(metrics), "--csv", str(out), "--quiet"]
-    if group_by:
-        command += ["--group-by", ",".join(group_by)]
-    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and out.exists(), (
-        f"mf query failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+@pytest.fixture(scope="module")
+def mf_answers(mf_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    """Every query of QUERIES as `mf query ... --csv out --quiet` from the project root, read
+    back per name (one process for all: see MF_QUERIES)."""
+    out = tmp_path_factory.mktemp("mf_answers")
+    commands = []
+    for name, (metrics, group_by) in QUERIES.items():
+        command = ["query", "--metrics", ",".join(metrics), "--csv", str(out / f"{name}.csv"), "--quiet"]
+        commands.append(command + (["--group-by", ",".join(group_by)] if group_by else []))
+    result = subprocess.run(
+        [sys.executable, "-c", MF_QUERIES, json.dumps(commands)],
+        cwd=PROJECT_DIR,
+        env=mf_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    return pd.read_csv(out)
+    missing = [name for name in QUERIES if not (out / f"{name}.csv").exists()]
+    assert result.returncode == 0 and not missing, (
+        f"mf query failed ({missing} not written):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
+    return {name: pd.read_csv(out / f"{name}.csv") for name in QUERIES}
 
 
 def test_every_metric_of_the_semantic_layer_is_queried() -> None:
     defined = set()
     for path in (PROJECT_DIR / "models" / "semantic").glob("*.yml"):
         defined |= {metric["name"] for metric in (yaml.safe_load(path.read_text()) or {}).get("metrics", [])}
-    queried = {metric for metrics, _ in QUERIES for metric in metrics}
+    queried = {metric for metrics, _ in QUERIES.values() for metric in metrics}
     assert len(defined) >= 14
     assert defined <= queried, f"metrics no test queries: {sorted(defined - queried)}"
-    assert any(group.startswith("metric_time__") for _, groups in QUERIES for group in groups)
+    assert any(group.startswith("metric_time__") for _, groups in QUERIES.values() for group in groups)
 
 
 def test_churn_rate_by_condition_matches_churn_drivers(
-    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+    mf_answers: dict[str, pd.DataFrame], small_warehouse: Path
 ) -> None:
-    got = (
-        mf_query(mf_env, tmp_path / "churn.csv", *CHURN_BY_CONDITION)
-        .set_index("patient__primary_condition")
-        .sort_index()
-    )
+    got = mf_answers["churn_by_condition"].set_index("patient__primary_condition").sort_index()
 
     drivers = (
         query(
@@ -159,10 +180,10 @@ def test_churn_rate_by_condition_matches_churn_drivers(
 
 
 def test_activity_by_month_matches_patient_activity_monthly(
-    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+    mf_answers: dict[str, pd.DataFrame], small_warehouse: Path
 ) -> None:
     """A time grain: events, revenue and active patients per calendar month."""
-    got = mf_query(mf_env, tmp_path / "monthly.csv", *ACTIVITY_BY_MONTH)
+    got = mf_answers["activity_by_month"]
     got["month"] = pd.to_datetime(got["metric_time__month"]).dt.to_period("M")
     got = got.set_index("month").sort_index()
     monthly = query(
@@ -187,11 +208,11 @@ def test_activity_by_month_matches_patient_activity_monthly(
 
 
 def test_reach_rate_by_channel_location_and_quarter_matches_the_call_fact(
-    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+    mf_answers: dict[str, pd.DataFrame], small_warehouse: Path
 ) -> None:
     """Cross-entity (a call attribute with a patient attribute) at a quarter grain."""
     keys = ["channel", "location_type", "quarter"]
-    got = mf_query(mf_env, tmp_path / "reach.csv", *OUTREACH_BY_CHANNEL_LOCATION_QUARTER).rename(
+    got = mf_answers["outreach_by_channel_location_quarter"].rename(
         columns={"outreach_call__channel": "channel", "patient__location_type": "location_type"}
     )
     got["quarter"] = pd.to_datetime(got["metric_time__quarter"]).dt.to_period("Q")
@@ -216,11 +237,11 @@ def test_reach_rate_by_channel_location_and_quarter_matches_the_call_fact(
 
 
 def test_engagement_rate_matches_outreach_performance(
-    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
+    mf_answers: dict[str, pd.DataFrame], small_warehouse: Path
 ) -> None:
     keys = ["channel", "program", "hour_of_day", "iso_weekday"]
     got = (
-        mf_query(mf_env, tmp_path / "outreach.csv", *OUTREACH_BY_CELL)
+        mf_answers["outreach_by_cell"]
         .rename(columns=lambda name: name.removeprefix("outreach_call__"))
         .set_index(keys)
         .sort_index()
@@ -233,22 +254,16 @@ def test_engagement_rate_matches_outreach_performance(
     assert np.allclose(got["engagement_rate"], mart["engagement_rate"], rtol=0, atol=TOLERANCE)
 
 
-def test_provider_revenue_and_roi_match_segment_roi(
-    mf_env: dict[str, str], small_warehouse: Path, tmp_path: Path
-) -> None:
+def test_provider_revenue_and_roi_match_segment_roi(mf_answers: dict[str, pd.DataFrame], small_warehouse: Path) -> None:
     segment_roi = query(small_warehouse, "select * from marts.segment_roi").set_index("segment").sort_index()
 
-    revenue = (
-        mf_query(mf_env, tmp_path / "provider_revenue.csv", *PROVIDER_BY_SEGMENT)
-        .set_index("provider__segment")
-        .sort_index()
-    )
+    revenue = mf_answers["provider_by_segment"].set_index("provider__segment").sort_index()
     with_providers = segment_roi[segment_roi["providers"] > 0]
     assert list(revenue.index) == list(with_providers.index)
     assert np.allclose(revenue["provider_revenue"], with_providers["total_revenue"].astype(float), rtol=0, atol=0.005)
     assert (revenue["claims"] == with_providers["claim_count"]).all()
 
-    roi = mf_query(mf_env, tmp_path / "roi.csv", *ROI_BY_SEGMENT).set_index("provider_segment").sort_index()
+    roi = mf_answers["roi_by_segment"].set_index("provider_segment").sort_index()
     assert list(roi.index) == list(segment_roi.index)
     invested = segment_roi["investment"].astype(float) > 0
     assert np.allclose(roi.loc[invested, "roi"], segment_roi.loc[invested, "roi"], rtol=0, atol=TOLERANCE)

@@ -9,7 +9,16 @@
     condition). call_weekday is the ISO weekday minus one (0 = Monday), the numbering the
     model was trained with. What an outcome means comes from seed outreach_outcome_map
     (int_outreach_calls_classified); the windows are vars ml_call_history_days,
-    ml_call_activity_windows and ml_call_activity_lookback_days. -#}
+    ml_call_activity_windows and ml_call_activity_lookback_days.
+    Incremental (issue 13): an observed call's features read only data before the call, so
+    a run recomputes only the calls from var lookback_days before the latest observed call
+    loaded (late calls and events change the calls after them, which are that recent) and
+    replaces every next_call row (the pre-hook drops the last run's: a patient no longer
+    active must lose them); older calls' rows stay as computed. -#}
+{{ config(
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where anchor_type = 'next_call'{% endif %}",
+    **carepulse.incremental_config('anchor_id')
+) }}
 {%- set history_days = var('ml_call_history_days') -%}
 {%- set activity_windows = var('ml_call_activity_windows') -%}
 {#- recent activity looks this far back before a call (days_since_last_event is null beyond) -#}
@@ -148,6 +157,9 @@ observed_calls as (
         outcome,
         is_engaged
     from calls
+    {%- if is_incremental() %}
+    where called_at >= {{ carepulse.incremental_start("case when anchor_type = 'observed_call' then called_at end") }}
+    {%- endif %}
 ),
 
 anchors as (
