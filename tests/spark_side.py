@@ -40,7 +40,7 @@ def build_and_dump(raw: Path, work: Path, out: Path) -> list[str]:
     from ml.warehouse import SparkConnection
 
     os.environ.update(CAREPULSE_TARGET="spark", CAREPULSE_SPARK_CATALOG="in-memory")
-    settings = Settings.from_env(raw_dir=raw, db_path=work / "carepulse.duckdb", threads=2, target="spark")
+    settings = Settings.from_env(raw_dir=raw, db_path=work / "carepulse.duckdb", target="spark")
     run_dbt_in_process(["build", *NO_TESTS], settings)
     config = TrainConfig(**TEST_TRAIN_SETTINGS)
     train(settings.db_path, work / "models", seed=TEST_TRAIN_SEED, config=config, progress=lambda _message: None)

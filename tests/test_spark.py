@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -129,30 +130,49 @@ def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str
     return problems
 
 
-@pytest.fixture(scope="module")
-def spark_tables(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Spark side: small_raw built on Spark with the ML step, marts and ml pickled."""
+@pytest.fixture(scope="session")
+def spark_side(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """The Spark side, started: small_raw built on Spark with the ML step, marts and ml
+    pickled to <work>/out. Session-scoped and listed before ml_session_warehouse, so it runs
+    while the DuckDB side is built (a run of this file alone takes the longer of the two,
+    not their sum). Small data: one dbt thread, one shuffle partition (a day-partitioned
+    table then writes one file per day, not one per day and partition)."""
     work = tmp_path_factory.mktemp("spark_side")
     env = {name: value for name, value in os.environ.items() if not name.startswith("CAREPULSE_")}
     env.update(
         CAREPULSE_SPARK_WAREHOUSE=str(work / "spark"),
         CAREPULSE_SPARK_MASTER="local[2]",
-        CAREPULSE_SPARK_SHUFFLE_PARTITIONS="2",
+        CAREPULSE_SPARK_SHUFFLE_PARTITIONS="1",
+        CAREPULSE_THREADS="1",
         SPARK_LOCAL_IP="127.0.0.1",
     )
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "tests" / "spark_side.py"), str(small_raw), str(work), str(work / "out")],
-        cwd=work,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert result.returncode == 0, f"the Spark build failed:\n{result.stdout[-8000:]}"
-    return work / "out"
+    with open(work / "spark_side.log", "w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(PROJECT_DIR / "tests" / "spark_side.py"),
+                str(small_raw),
+                str(work),
+                str(work / "out"),
+            ],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    yield process, work
+    if process.poll() is None:  # the test failed before waiting for it
+        process.kill()
+        process.wait()
 
 
-def test_every_mart_and_ml_table_is_equal_on_duckdb_and_spark(ml_session_warehouse: Path, spark_tables: Path) -> None:
+def test_every_mart_and_ml_table_is_equal_on_duckdb_and_spark(
+    spark_side: tuple[subprocess.Popen, Path], ml_session_warehouse: Path
+) -> None:
+    process, work = spark_side
+    code = process.wait()
+    assert code == 0, f"the Spark build failed:\n{(work / 'spark_side.log').read_text()[-8000:]}"
+    spark_tables = work / "out"
     names = query(
         ml_session_warehouse,
         "select table_schema || '.' || table_name as name from information_schema.tables "
