@@ -88,7 +88,7 @@ def _canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = frame[column].reset_index(drop=True)
         if pd.api.types.is_datetime64_any_dtype(series):
             values = _iso(series)
-        elif pd.api.types.is_string_dtype(series) and series.map(type, na_action="ignore").isin([str]).all():
+        elif pd.api.types.is_string_dtype(series) and all(isinstance(v, str) for v in series.dropna()):
             text = series.str.replace(r"0x[0-9a-f]+", "0x?", regex=True)
             values = pd.Series(text.astype(object).where(series.notna(), None), dtype=object)
         elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -107,6 +107,16 @@ def _canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order].reset_index(drop=True)
 
 
+def _nulls_as_none(values: pd.Series) -> list[object]:
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+
+
+def _same(left: object, right: object) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=RELATIVE, abs_tol=1e-12)
+    return left == right
+
+
 def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str]:
     left, right = _canonical_frame(duck), _canonical_frame(spark)
     if list(left.columns) != list(right.columns):
@@ -119,8 +129,10 @@ def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str
         x, y = left[column], right[column]
         if x.dtype == "float64" and y.dtype == "float64":
             same = np.isclose(x, y, rtol=RELATIVE, atol=1e-12, equal_nan=True)
-        else:
-            same = np.array([a == b for a, b in zip(x, y, strict=True)], dtype=bool)
+        else:  # e.g. a nullable boolean: 1.0 / NaN from one engine, True / None from the other
+            same = np.array(
+                [_same(a, b) for a, b in zip(_nulls_as_none(x), _nulls_as_none(y), strict=True)], dtype=bool
+            )
         if not same.all():
             first = int(np.argmin(same))
             problems.append(
