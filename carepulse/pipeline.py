@@ -123,6 +123,13 @@ def _checkpoint(path: Path) -> None:
         con.close()
 
 
+def _train(train: Callable[..., object], building: Path, models: Path, config: object) -> object:
+    """ml train into the model folder, made first: a path that cannot be a folder fails at
+    once instead of after minutes of fitting (the model registry makes it only to save)."""
+    models.mkdir(parents=True, exist_ok=True)
+    return train(building, models, config=config)
+
+
 def _remove_leftovers(settings: Settings) -> None:
     """Delete private files of builds that were killed (their owner PID is gone)."""
     for leftover in stale_build_files(settings.db_path):
@@ -234,7 +241,7 @@ def _dbt_and_ml(
         )
         _say(decision.reason)
         if decision.retrain:
-            _timed(result, "ml train", _plain_step("ml train", lambda: train(db_path, models, config=config)))
+            _timed(result, "ml train", _plain_step("ml train", lambda: _train(train, db_path, models, config)))
         _timed(result, "ml score", _plain_step("ml score", lambda: score(db_path, models)))
         _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
 

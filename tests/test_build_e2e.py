@@ -170,8 +170,9 @@ def test_an_ml_failure_ends_plainly_and_leaves_the_published_warehouse(built: Bu
     not_a_folder = tmp_path / "models"
     not_a_folder.write_text("a file where the model folder should be")
     failing = dict(built.env, CAREPULSE_MODEL_DIR=str(not_a_folder))
-    # --full-refresh: from an empty private file, past dbt, into the ML step, which fails
-    result = _carepulse(failing, "build", "--full-refresh")
+    # --full-refresh: from an empty private file, past dbt, into the ML step, which fails on
+    # the model folder before fitting; dbt builds only what the ML step reads before that
+    result = _carepulse(failing, "build", "--full-refresh", "--select", "+as_of_date")
     assert result.returncode == 1
     assert "] dbt build (staging" in result.stdout and "] ml train" in result.stdout
     failures = [line for line in result.stderr.splitlines() if "failed" in line]
