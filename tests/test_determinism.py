@@ -41,9 +41,11 @@ def table_digests(db: Path) -> dict[str, tuple[int, int]]:
 def second_build(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("second_build")
     db = base / "carepulse.duckdb"
-    # The session's `dbt build` (default selector) without its data tests, which write no table.
-    run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"], small_raw, db)
-    return run_ml_step(db, small_raw, base / "models")
+    # The session's `dbt build` (default selector) and post-ML build without their data tests,
+    # which write no table (the session's own builds run them).
+    no_tests = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    run_dbt(["build", *no_tests], small_raw, db)
+    return run_ml_step(db, small_raw, base / "models", no_tests)
 
 
 def test_two_builds_of_the_same_files_hash_identically(ml_session_warehouse: Path, second_build: Path) -> None:
