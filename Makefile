@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APP_STAMP := $(VENV)/.installed-app
 
-.PHONY: setup app-setup app run build test test-python lint dbt-build bench clean browser
+.PHONY: setup app-setup app run build test test-python lint dbt-build bench clean browser java spark-setup test-spark bench-spark
 
 # One virtualenv with the exact pins from requirements.lock; uv makes it take seconds.
 $(STAMP): requirements.lock pyproject.toml
@@ -37,7 +37,8 @@ run: $(STAMP)
 # Everything CI checks: ruff (lint and format), sqlfluff, then pytest (which drives real dbt on generated data),
 # two workers (pytest-xdist) for the two cores: a test file stays on one worker (its module fixtures are
 # built once) and the session warehouses are built once for both (tests/conftest.py build_once).
-test: $(STAMP) $(APP_STAMP) browser
+# spark-setup: tests/test_spark.py builds the session data on Spark too and compares.
+test: $(STAMP) $(APP_STAMP) browser spark-setup
 	$(BIN)/ruff check carepulse ml tests
 	$(BIN)/ruff format --check carepulse ml tests
 	$(BIN)/sqlfluff lint models analyses tests/dbt --disable-progress-bar
@@ -47,6 +48,25 @@ test: $(STAMP) $(APP_STAMP) browser
 # the browser test is skipped and says so.
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium unavailable: the browser test will be skipped"
+
+# Java for local Spark (Debian package, like chromium); never fails: without it the Spark
+# equality test is skipped and says so.
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) || echo "java unavailable: the Spark test will be skipped"
+
+# The optional Spark extra (dbt-spark session + pyspark, exact pins) on top of the DuckDB setup.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+spark-setup: java $(SPARK_STAMP)
+
+test-spark: spark-setup
+	$(BIN)/python -m pytest -q tests/test_spark.py
+
+bench-spark: spark-setup
+	CAREPULSE_TARGET=spark $(BIN)/carepulse bench --scale $${SCALE:-1}
 
 lint: $(STAMP)
 	$(BIN)/ruff check carepulse ml tests

@@ -29,6 +29,7 @@ _SETTING_FLAGS: dict[str, str] = {
     "memory_limit": "DuckDB memory limit (default CAREPULSE_MEMORY_LIMIT or 4GB)",
     "threads": "dbt threads (default CAREPULSE_THREADS or 2)",
     "ml_threads": "ML threads (default CAREPULSE_ML_THREADS or 1)",
+    "target": "engine: duckdb or spark (default CAREPULSE_TARGET or duckdb; spark needs `make spark-setup`)",
 }
 
 
@@ -104,7 +105,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         path = run_incremental_bench(scale=args.scale, seed=args.seed, out_dir=Path(args.out_dir))
         print(f"carepulse: benchmark written to {path}")
         return 0
-    from carepulse.bench import run_bench
+    if _settings(args).target == "spark":
+        # the engines side by side: the same build on DuckDB and on local Spark
+        from carepulse.bench_spark import run_spark_bench as run_bench
+    else:
+        from carepulse.bench import run_bench
 
     path = run_bench(scale=args.scale, seed=args.seed, out_dir=Path(args.out_dir), with_ml=not args.no_ml)
     print(f"carepulse: benchmark written to {path}")
@@ -202,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="full carepulse build vs append one day + incremental build (bench-incremental-scale-S.json)",
     )
+    _add_setting_flags(bench, "target")
     bench.set_defaults(func=_cmd_bench)
 
     rep = commands.add_parser("report", help="render charts and index.html from the warehouse")

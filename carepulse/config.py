@@ -29,8 +29,9 @@ RAW_TABLES: tuple[str, ...] = (
     "claims",
 )
 
-#: dbt targets the project can build; Spark (dbt-spark) comes later with its own profile output.
-TARGETS: tuple[str, ...] = ("duckdb",)
+#: dbt targets the project can build: DuckDB (profile output `dev`) and Spark through
+#: dbt-spark (output `spark`, optional extra `.[spark]`; README "Outgrowing one machine").
+TARGETS: tuple[str, ...] = ("duckdb", "spark")
 
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
 _MEMORY_LIMIT = re.compile(
@@ -139,11 +140,16 @@ class Settings:
         env["CAREPULSE_MEMORY_LIMIT"] = self.memory_limit
         env["CAREPULSE_THREADS"] = str(self.threads)
         env["CAREPULSE_ML_THREADS"] = str(self.ml_threads)
+        env["CAREPULSE_TARGET"] = self.target
         for name, value in (("CAREPULSE_AS_OF", self.as_of), ("CAREPULSE_TEMP_DIR", self.temp_dir)):
             if value is None:
                 env.pop(name, None)
             else:
                 env[name] = str(value)
+        if self.target == "spark":
+            # local Spark's tables and metastore beside the DuckDB file's place, as an absolute
+            # path (dbt, the ML step and the report must name the same folder)
+            env.setdefault("CAREPULSE_SPARK_WAREHOUSE", str(self.db_path.parent.absolute() / "spark"))
         env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
         env.setdefault("DBT_TARGET_PATH", str(self.dbt_dir / "target"))
         env.setdefault("DBT_LOG_PATH", str(self.dbt_dir / "logs"))

@@ -1,13 +1,17 @@
-"""Run dbt as a subprocess from the project root.
+"""Run dbt as a subprocess from the project root (DuckDB), or in this process (Spark).
 
-A subprocess, not dbtRunner in-process: dbt-duckdb keeps its DuckDB connection open for
-the life of the process (upstream dbt-duckdb issue 616), and the ML step and the report
-must open the same file right after.
+A subprocess on DuckDB, not dbtRunner in-process: dbt-duckdb keeps its DuckDB connection
+open for the life of the process (upstream dbt-duckdb issue 616), and the ML step and the
+report must open the same file right after. On Spark it is the other way round: the local
+session's embedded Derby metastore can be open in one JVM at a time, so dbt, the ML step and
+the report share the one SparkSession of this process (run_dbt_in_process).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -41,6 +45,8 @@ def run_dbt(
     pass_fds: descriptors dbt inherits (the build lock, so it outlives a killed parent).
     """
     command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR)]
+    if settings.target == "spark":
+        command += ["--target", "spark"]  # profiles.yml output `spark` (dbt-spark)
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
     # From the database's folder with its bare name: the path is part of the profile, and a
@@ -70,3 +76,25 @@ def _raw_csv_hint(settings: Settings) -> str:
     if not settings.raw_dir.is_dir():
         return ""
     return "".join(f"\n{problem.message()}" for problem in unreadable_lines(settings.raw_dir))
+
+
+def run_dbt_in_process(args: Sequence[str], settings: Settings, dbt_vars: Mapping[str, Any] | None = None) -> None:
+    """Run `dbt <args> --target spark` in this process (dbtRunner); raise StepFailed.
+
+    Why: dbt-spark's session method starts pyspark in the dbt process; in this process the
+    ML step and the report then reuse that SparkSession (getOrCreate) and its metastore
+    instead of starting a second JVM that the metastore would refuse. The settings reach the
+    profile through the environment, as they reach a subprocess."""
+    from dbt.cli.main import dbtRunner
+
+    command = [*args, "--target", "spark", "--project-dir", str(PROJECT_DIR)]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dict(dbt_vars))]
+    os.environ.update(settings.dbt_env())
+    with contextlib.chdir(PROJECT_DIR):
+        result = dbtRunner().invoke(command)
+    if not result.success:
+        detail = (
+            f"{type(result.exception).__name__}: {result.exception}" if result.exception else "see the dbt output above"
+        )
+        raise StepFailed(f"dbt {' '.join(args)} --target spark failed; {detail}")

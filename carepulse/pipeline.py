@@ -12,6 +12,7 @@ instead of being skipped.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from carepulse.build_lock import (
     stale_build_files,
 )
 from carepulse.config import RAW_TABLES, Settings, raw_files_present, raw_table_present
-from carepulse.dbt_runner import StepFailed, run_dbt
+from carepulse.dbt_runner import StepFailed, run_dbt, run_dbt_in_process
 from carepulse.publish import clone_or_copy, publish, refresh_spare, start_from_spare, usable_spare
 from carepulse.retrain import RETRAIN_AFTER_DAYS, current_as_of, decide, last_run
 from carepulse.state import build_fingerprint, is_up_to_date, record_build
@@ -178,6 +179,8 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
         return BuildResult(skipped=True)
 
     result = BuildResult(skipped=False)
+    if settings.target == "spark":
+        return _build_on_spark(settings, options, fingerprint, result)
     building = private_build_path(db_path)
     building.parent.mkdir()
 
@@ -186,32 +189,13 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     def dbt(args: list[str]) -> Callable[[], None]:
         return lambda: run_dbt(args, settings, db_path=building, pass_fds=(lock_fd,))
 
-    dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
     from_scratch = options.full_refresh or not db_path.exists()
     try:
         if not from_scratch:
             # Start from the warehouse's earlier state so incremental models only add what is
             # new: the spare or a copy of the published file (carepulse.publish).
             _timed(result, "private build file", lambda: _say(_start_private(db_path, building, options)))
-        # A partial build runs only the tests whose every parent it builds (dbt's cautious
-        # indirect selection): a test of an unbuilt model has nothing to read.
-        selection = ["--select", *options.select, "--indirect-selection", "cautious"] if options.select else []
-        _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt([*dbt_build, *selection]))
-        if options.with_ml:
-            from ml.config import TrainConfig
-            from ml.score import score
-            from ml.train import train
-
-            config = TrainConfig(n_jobs=settings.ml_threads)
-            models = settings.model_dir
-            decision = decide(
-                options.retrain, last_run(building, models), current_as_of(building), options.retrain_after_days
-            )
-            _say(decision.reason)
-            if decision.retrain:
-                _timed(result, "ml train", _plain_step("ml train", lambda: _train(train, building, models, config)))
-            _timed(result, "ml score", _plain_step("ml score", lambda: score(building, models)))
-            _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
+        _dbt_and_ml(result, settings, options, building, dbt)
         _checkpoint(building)
         publish(building, db_path, keep_previous=not from_scratch)
     except BaseException:
@@ -227,4 +211,59 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
 
         _timed(result, "report", _plain_step("report", lambda: render_report(db_path, settings.report_dir)))
     record_build(db_path, fingerprint, result.steps)
+    return result
+
+
+def _dbt_and_ml(
+    result: BuildResult,
+    settings: Settings,
+    options: BuildOptions,
+    db_path: Path,
+    dbt: Callable[[list[str]], Callable[[], None]],
+) -> None:
+    """dbt build, then (with ML) train when the retrain policy says so, score and the post-ML
+    models: the chain both engines run. db_path: the warehouse the ML step opens (DuckDB's
+    private build file; on Spark the session's tables, whatever the path)."""
+    dbt_build = ["build"] + (["--full-refresh"] if options.full_refresh else [])
+    # A partial build runs only the tests whose every parent it builds (dbt's cautious
+    # indirect selection): a test of an unbuilt model has nothing to read.
+    selection = ["--select", *options.select, "--indirect-selection", "cautious"] if options.select else []
+    _timed(result, "dbt build (staging, audit, intermediate, marts)", dbt([*dbt_build, *selection]))
+    if options.with_ml:
+        from ml.config import TrainConfig
+        from ml.score import score
+        from ml.train import train
+
+        config = TrainConfig(n_jobs=settings.ml_threads)
+        models = settings.model_dir
+        decision = decide(
+            options.retrain, last_run(db_path, models), current_as_of(db_path), options.retrain_after_days
+        )
+        _say(decision.reason)
+        if decision.retrain:
+            _timed(result, "ml train", _plain_step("ml train", lambda: _train(train, db_path, models, config)))
+        _timed(result, "ml score", _plain_step("ml score", lambda: score(db_path, models)))
+        _timed(result, "dbt build post-ML models", dbt([*dbt_build, "--selector", "post_ml"]))
+
+
+def _build_on_spark(settings: Settings, options: BuildOptions, fingerprint: str, result: BuildResult) -> BuildResult:
+    """The same chain on Spark (issue 14): dbt --target spark, the ML step through a
+    SparkSession (ml/warehouse.py), the post-ML models, the report, all in this process
+    (run_dbt_in_process: one JVM holds the local metastore).
+
+    Spark tables live in the metastore and warehouse folder of the profile, not in one file,
+    so there is no private copy to publish: tables are replaced one by one as dbt builds them
+    (readers of a table see its old or its new files)."""
+    # The ML step and the report run in this process and pick their engine from here.
+    os.environ["CAREPULSE_TARGET"] = settings.target
+
+    def dbt(args: list[str]) -> Callable[[], None]:
+        return lambda: run_dbt_in_process(args, settings)
+
+    _dbt_and_ml(result, settings, options, settings.db_path, dbt)
+    if options.with_report:
+        from carepulse.report import render_report
+
+        _timed(result, "report", _plain_step("report", lambda: render_report(settings.db_path, settings.report_dir)))
+    record_build(settings.db_path, fingerprint, result.steps)
     return result

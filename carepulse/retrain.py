@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
+from ml.io import connect
 
 #: Default of `carepulse build --retrain-after-days`.
 RETRAIN_AFTER_DAYS = 30
@@ -64,7 +64,7 @@ def last_run(db_path: Path, model_dir: Path) -> LastRun | None:
     run_id = writeback.latest_run_id(db_path)
     if run_id is None:
         return None
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path) as con:
         (trained_as_of,) = con.execute(
             "select max(as_of_date) from ml.model_runs where run_id = ?", [run_id]
         ).fetchone()
@@ -72,6 +72,6 @@ def last_run(db_path: Path, model_dir: Path) -> LastRun | None:
 
 
 def current_as_of(db_path: Path) -> date:
-    """The as-of date of the build in db_path (marts.as_of_date)."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    """The as-of date of the build in db_path (marts.as_of_date), on the build's engine."""
+    with connect(db_path) as con:
         return con.execute("select as_of_date from marts.as_of_date").fetchone()[0]

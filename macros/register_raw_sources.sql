@@ -44,21 +44,7 @@
                 {% set header = carepulse.raw_file_header(found) %}
                 {% set present = {} %}
                 {% for name in header %}{% do present.update({name | lower: name}) %}{% endfor %}
-                {% set missing = [] %}
-                {% for column in required %}
-                    {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
-                {% endfor %}
-                {% if missing %}
-                    {#- The header's names are not printed: when line 1 is not a proper header the
-                        "names" are a patient's values. -#}
-                    {% do exceptions.raise_compiler_error(
-                        "Raw input contract violated: file " ~ found ~ " (table " ~ node.name
-                        ~ "), line 1 (the header) is missing required column(s): " ~ missing | join(', ')
-                        ~ ". The header has " ~ present | length ~ " column(s); the file must be"
-                        ~ " comma-separated UTF-8 with a header row naming the contract columns."
-                        ~ " See the raw input contract in README.md."
-                    ) %}
-                {% endif %}
+                {% do carepulse.require_raw_columns(found, node, present) %}
                 {% set key = found.split('.') | last ~ ':' ~ header | join(',') %}
                 {% if key not in groups %}
                     {% do groups.update({key: {'header': header, 'present': present, 'paths': []}}) %}
@@ -128,19 +114,40 @@
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
 
+{#- Stops the build when the file's header (present: lower-cased name -> name as spelled)
+    lacks a column of the source's contract; shared by every engine's registration, so the
+    message is the same on DuckDB and Spark. The header's names are not printed: when line 1
+    is not a proper header the "names" are a patient's values. -#}
+{% macro require_raw_columns(found, node, present) %}
+    {% set missing = [] %}
+    {% for column in node.columns.keys() %}
+        {% if column | lower not in present %}{% do missing.append(column) %}{% endif %}
+    {% endfor %}
+    {% if missing %}
+        {% do exceptions.raise_compiler_error(
+            "Raw input contract violated: file " ~ found ~ " (table " ~ node.name
+            ~ "), line 1 (the header) is missing required column(s): " ~ missing | join(', ')
+            ~ ". The header has " ~ present | length ~ " column(s); the file must be"
+            ~ " comma-separated UTF-8 with a header row naming the contract columns."
+            ~ " See the raw input contract in README.md."
+        ) %}
+    {% endif %}
+{% endmacro %}
+
 {#- The files of one table, sorted: <stem>.parquet, else <stem>.csv (Parquet wins over a stale
     CSV), else every *.parquet and *.csv file in the folder <stem>/ (any names, e.g. one per day;
     names starting with a dot are skipped). A file and a folder for the same table is an error
-    (which one holds the truth?), and so is neither. -#}
-{% macro find_raw_files(raw_dir, stem) %}
+    (which one holds the truth?), and so is neither. listing: every file below raw_dir, when
+    the engine has no glob() (Spark lists the folder once); else DuckDB's glob() is asked. -#}
+{% macro find_raw_files(raw_dir, stem, listing=none) %}
     {% set single = [] %}
     {% for extension in ['parquet', 'csv'] %}
         {% set candidate = raw_dir ~ '/' ~ stem ~ '.' ~ extension %}
-        {% if not single and carepulse.glob_raw(carepulse.glob_escaped(candidate)) %}{% do single.append(candidate) %}{% endif %}
+        {% if not single and carepulse.match_raw(candidate, listing) %}{% do single.append(candidate) %}{% endif %}
     {% endfor %}
     {% set folder = [] %}
-    {% set folder_pattern = carepulse.glob_escaped(raw_dir ~ '/' ~ stem) ~ '/*.' %}
-    {% for path in carepulse.glob_raw(folder_pattern ~ 'parquet') + carepulse.glob_raw(folder_pattern ~ 'csv') %}
+    {% for path in carepulse.match_raw(raw_dir ~ '/' ~ stem ~ '/*.parquet', listing)
+        + carepulse.match_raw(raw_dir ~ '/' ~ stem ~ '/*.csv', listing) %}
         {% if not (path.split('/') | last).startswith('.') %}{% do folder.append(path) %}{% endif %}
     {% endfor %}
     {% if single and folder %}
@@ -150,11 +157,37 @@
         ) %}
     {% endif %}
     {% if single or folder %}{{ return(single or folder | sort) }}{% endif %}
+    {% do carepulse.raise_raw_file_missing(raw_dir, stem) %}
+{% endmacro %}
+
+{#- The error for a table with no file, the same on every engine. -#}
+{% macro raise_raw_file_missing(raw_dir, stem) %}
     {% do exceptions.raise_compiler_error(
         "Raw input file missing: expected " ~ raw_dir ~ "/" ~ stem ~ ".parquet or "
         ~ raw_dir ~ "/" ~ stem ~ ".csv or a folder " ~ raw_dir ~ "/" ~ stem
         ~ "/ of .parquet or .csv files (set CAREPULSE_RAW_DIR, or run `carepulse generate`)."
     ) %}
+{% endmacro %}
+
+{#- The paths matching a pattern (a path, or one * within a file name): from listing when
+    given, else from DuckDB's glob() with the rest of the pattern escaped (glob_escaped). -#}
+{% macro match_raw(pattern, listing=none) %}
+    {% if listing is none %}
+        {% set escaped = [] %}
+        {% for part in pattern.split('*') %}{% do escaped.append(carepulse.glob_escaped(part)) %}{% endfor %}
+        {{ return(carepulse.glob_raw(escaped | join('*'))) }}
+    {% endif %}
+    {% set parts = pattern.split('*', 1) %}
+    {% set matched = [] %}
+    {% for path in listing %}
+        {% if parts | length == 1 %}
+            {% if path == pattern %}{% do matched.append(path) %}{% endif %}
+        {% elif path.startswith(parts[0]) and path.endswith(parts[1])
+            and '/' not in path[parts[0] | length:] and path | length >= pattern | length - 1 %}
+            {% do matched.append(path) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(matched | sort) }}
 {% endmacro %}
 
 {#- A path as a DuckDB glob pattern matching exactly that path: `*`, `?` and `[` in a folder or
@@ -225,10 +258,16 @@
         ~ " auto_detect = false, columns = {'header_line': 'varchar'}, delim = chr(31), quote = '',"
         ~ " escape = '', ignore_errors = true, strict_mode = false, parallel = false) limit 1"
     ).columns[0].values() %}
+    {{ return(carepulse.split_header_line(first_line | first)) }}
+{% endmacro %}
+
+{#- A CSV header line split into column names, as every engine's header read does: split on
+    commas (a name may be double-quoted but may not contain a comma), trimmed; an empty name
+    (a trailing comma) gets DuckDB's own default name column<i>. -#}
+{% macro split_header_line(line) %}
     {% set names = [] %}
-    {% for name in ((first_line | first) or '').split(',') %}
+    {% for name in (line or '').split(',') %}
         {% set name = name | trim %}
-        {#- an empty name (a trailing comma) gets DuckDB's own default name -#}
         {% if not name %}{% set name = 'column' ~ loop.index0 %}{% endif %}
         {% if name.startswith('"') and name.endswith('"') and name | length > 1 %}
             {% set name = name[1:-1] | replace('""', '"') %}

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from .warehouse import Connection, open_connection, target
 
 #: The contracted marts the ML step reads (models/marts/ml, models/marts/core): a model
 #: change that would break them fails `dbt build` instead of this step. Nothing else is read
@@ -39,22 +40,20 @@ class WarehouseNotReady(RuntimeError):
 
 
 @contextmanager
-def connect(db_path: Path, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection that is always closed, even when the caller fails."""
-    if read_only and not Path(db_path).exists():
+def connect(db_path: Path, read_only: bool = True) -> Iterator[Connection]:
+    """A warehouse connection (DuckDB file, or Spark: ml/warehouse.py) that is always
+    closed, even when the caller fails."""
+    if read_only and target() != "spark" and not Path(db_path).exists():
         raise WarehouseNotReady(f"warehouse {db_path} does not exist: run `dbt build` (or `carepulse build`) first")
-    con = duckdb.connect(str(db_path), read_only=read_only)
+    con = open_connection(Path(db_path), read_only=read_only)
     try:
         yield con
     finally:
         con.close()
 
 
-def _require(con: duckdb.DuckDBPyConnection, relations: list[str]) -> None:
-    present = {
-        f"{schema}.{name}"
-        for schema, name in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-    }
+def _require(con: Connection, relations: list[str]) -> None:
+    present = con.relations()
     missing = [r for r in relations if r not in present]
     if missing:
         raise WarehouseNotReady(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import connect
+from .warehouse import SPARK, Connection, target
 
 SCHEMA = "ml"
 
@@ -224,8 +225,13 @@ def _latest_batch(table: str) -> str:
 #: The *_current views: what "the latest run" means for each table.
 VIEWS: dict[str, str] = {
     "model_runs_current": f"""
-        select * from {SCHEMA}.model_runs
-        qualify row_number() over (partition by model_name order by trained_at desc, run_id desc) = 1
+        select * from {SCHEMA}.model_runs as runs
+        where not exists (
+            select 1 from {SCHEMA}.model_runs as later
+            where later.model_name = runs.model_name
+                and (later.trained_at > runs.trained_at
+                    or (later.trained_at = runs.trained_at and later.run_id > runs.run_id))
+        )
     """,
     "model_candidates_current": f"""
         select candidates.* from {SCHEMA}.model_candidates as candidates
@@ -261,28 +267,27 @@ VIEWS: dict[str, str] = {
 }
 
 
-def ddl() -> list[str]:
-    """Idempotent statements creating the ml schema, its tables and views."""
-    statements = [f"create schema if not exists {SCHEMA}"]
+def apply_ddl(con: Connection) -> None:
+    """Idempotently create the ml schema, its tables and views (through the connection, so
+    DuckDB gets keys and checks and Spark parquet tables get the same columns)."""
+    con.execute(f"create schema if not exists {SCHEMA}")
     for table, columns in TABLES.items():
-        body = ",\n    ".join(f"{name} {definition}" for name, definition in columns)
-        statements.append(
-            f"create table if not exists {SCHEMA}.{table} (\n    {body},\n    primary key ({', '.join(KEYS[table])})\n)"
+        con.create_table(f"{SCHEMA}.{table}", columns, KEYS[table])
+    if target() != SPARK:
+        # warehouses created before these columns existed get them too (DuckDB files are
+        # kept between builds; a Spark build creates its ml tables from TABLES)
+        con.execute(f"alter table {SCHEMA}.model_runs add column if not exists model_sha256 varchar")
+        con.execute(f"alter table {SCHEMA}.model_candidates add column if not exists silhouette double")
+        for column, kind in (("best_weekday", "integer"), ("best_hour_start", "integer"), ("best_hour_end", "integer")):
+            con.execute(f"alter table {SCHEMA}.engagement_predictions add column if not exists {column} {kind}")
+        con.execute(
+            f"alter table {SCHEMA}.engagement_predictions add column if not exists best_window_probability double"
         )
-    # warehouses created before model hashes were recorded get the column too
-    statements.append(f"alter table {SCHEMA}.model_runs add column if not exists model_sha256 varchar")
-    statements.append(f"alter table {SCHEMA}.model_candidates add column if not exists silhouette double")
-    for column, kind in (("best_weekday", "integer"), ("best_hour_start", "integer"), ("best_hour_end", "integer")):
-        statements.append(f"alter table {SCHEMA}.engagement_predictions add column if not exists {column} {kind}")
-    statements.append(
-        f"alter table {SCHEMA}.engagement_predictions add column if not exists best_window_probability double"
-    )
     for view, sql in VIEWS.items():
-        statements.append(f"create or replace view {SCHEMA}.{view} as {sql.strip()}")
-    return statements
+        con.execute(f"create or replace view {SCHEMA}.{view} as {sql.strip()}")
 
 
-def _insert(con, table: str, frame: pd.DataFrame) -> int:
+def _insert(con: Connection, table: str, frame: pd.DataFrame) -> int:
     """Insert the table's columns from frame (missing optional columns become null)."""
     columns = [name for name, _ in TABLES[table]]
     data = frame.copy()
@@ -290,12 +295,7 @@ def _insert(con, table: str, frame: pd.DataFrame) -> int:
         if name not in data.columns:
             data[name] = None
     data = data[columns]
-    view = f"_ml_insert_{table}"
-    con.register(view, data)
-    # no unregister on failure: the aborted transaction refuses it and would mask the
-    # real error; the connection is closed right after anyway
-    con.execute(f"insert into {SCHEMA}.{table} ({', '.join(columns)}) select {', '.join(columns)} from {view}")
-    con.unregister(view)
+    con.insert(f"{SCHEMA}.{table}", data)
     return len(data)
 
 
@@ -304,8 +304,7 @@ def ensure_schema(db_path: Path) -> None:
     with connect(db_path, read_only=False) as con:
         con.begin()
         try:
-            for statement in ddl():
-                con.execute(statement)
+            apply_ddl(con)
             con.commit()
         except BaseException:
             con.rollback()
@@ -330,10 +329,9 @@ def write_tables(
     with connect(db_path, read_only=False) as con:
         con.begin()
         try:
-            for statement in ddl():
-                con.execute(statement)
+            apply_ddl(con)
             for table, (predicate, parameters) in (replace_where or {}).items():
-                con.execute(f"delete from {SCHEMA}.{table} where {predicate}", parameters)
+                con.delete_where(f"{SCHEMA}.{table}", predicate, parameters)
             for table, frame in frames.items():
                 written[table] = _insert(con, table, frame)
             con.commit()
@@ -346,14 +344,11 @@ def write_tables(
 def _query_model_runs(db_path: Path, column: str, sql: str, parameters: list) -> list[tuple]:
     """Rows of `sql` over ml.model_runs; none when the warehouse, the table or `column` is
     missing (a fresh warehouse, or one written before that column existed)."""
-    if not Path(db_path).exists():
+    if target() != SPARK and not Path(db_path).exists():
         return []
     with connect(db_path) as con:
-        present = con.execute(
-            "select count(*) from information_schema.columns "
-            "where table_schema = ? and table_name = 'model_runs' and column_name = ?",
-            [SCHEMA, column],
-        ).fetchone()[0]
+        relation = f"{SCHEMA}.model_runs"
+        present = relation in con.relations() and column in con.columns(relation)
         return con.execute(sql, parameters).fetchall() if present else []
 
 

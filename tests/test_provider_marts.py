@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -264,7 +265,11 @@ def measures_at(raw_claims: pd.DataFrame, day: pd.Timestamp, window_days: int = 
             "revenue_prior_90d": grouped["paid_prior"].sum().round(2),
         }
     )
-    out["avg_claim_amount"] = out["total_revenue"] / out["claim_count"]
+    # whole cents, half up (the model's one definition on every engine)
+    out["avg_claim_amount"] = [
+        float((Decimal(round(total * 100)) / count / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        for total, count in zip(out["total_revenue"], out["claim_count"], strict=True)
+    ]
     out["recency_days"] = (day - out["last_claim_date"]).dt.days
     prior = out["revenue_prior_90d"].where(out["revenue_prior_90d"] > 0)
     out["revenue_growth"] = (out["revenue_last_90d"] - prior) / prior
@@ -479,8 +484,9 @@ def test_provider_performance_matches_the_claims(study: Built) -> None:
         assert (got[column].astype(int) == expected[column].astype(int)).all(), column
     for column in ("first_claim_date", "last_claim_date"):
         assert (pd.to_datetime(got[column]) == expected[column]).all(), column
-    for column in ("total_revenue", "revenue_last_90d", "revenue_prior_90d", "avg_claim_amount"):
+    for column in ("total_revenue", "revenue_last_90d", "revenue_prior_90d"):
         assert np.allclose(got[column].astype(float), expected[column], atol=0.006), column
+    assert (got["avg_claim_amount"].astype(float) == expected["avg_claim_amount"]).all()
     pd.testing.assert_series_equal(
         got["revenue_growth"].astype(float), expected["revenue_growth"], check_names=False, rtol=1e-6
     )

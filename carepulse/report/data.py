@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from carepulse.dbt_runner import StepFailed
+from ml.warehouse import SPARK, Connection, open_connection, target
 
 from .data_studies import StudyData, read_studies
 
@@ -115,23 +115,22 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-    return {f"{schema}.{name}" for schema, name in rows}
+def _relations(con: Connection) -> set[str]:
+    return con.relations()
 
 
-def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+def _df(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).fetchdf()
 
 
-def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> dict:
+def _row(con: Connection, sql: str, params: list | None = None) -> dict:
     frame = _df(con, sql, params)
     if frame.empty:
         return {}
     return {key: (None if pd.isna(value) else value) for key, value in frame.iloc[0].to_dict().items()}
 
 
-def _read_ml(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[MLData | None, str | None]:
+def _read_ml(con: Connection, present: set[str]) -> tuple[MLData | None, str | None]:
     missing = [name for name in ML_RELATIONS if name not in present]
     if missing:
         if not any(name.startswith("ml.") for name in present):
@@ -197,7 +196,7 @@ def _read_ml(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[MLData 
     )
 
 
-def _read_recommendations(con: duckdb.DuckDBPyConnection) -> Recommendations:
+def _read_recommendations(con: Connection) -> Recommendations:
     funnel = _df(
         con,
         """
@@ -240,9 +239,9 @@ def _as_of_kpis(kpis: pd.DataFrame) -> dict:
 def load(db_path: Path) -> ReportData:
     """Run every report query on a read-only connection that is closed before returning."""
     db_path = Path(db_path)
-    if not db_path.exists():
+    if target() != SPARK and not db_path.exists():
         raise WarehouseNotReady(f"no warehouse at {db_path}: run `carepulse build` first")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = open_connection(db_path, read_only=True)
     try:
         present = _relations(con)
         missing = [name for name in REQUIRED if name not in present]

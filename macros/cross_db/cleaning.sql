@@ -75,9 +75,9 @@
     raw_malformed
 {%- endmacro %}
 
-{#- The raw row's file, below the raw folder (claims.csv, claims/2025-01-02.csv): DuckDB's raw
-    views carry it (column filename of the reader); Spark tables read from files know it as
-    input_file_name(); elsewhere unknown (null). -#}
+{#- The raw row's file, below the raw folder (claims.csv, claims/2025-01-02.csv): DuckDB's and
+    Spark's raw views carry it (the reader's filename column; on Spark one literal per file's
+    table); elsewhere unknown (null). -#}
 {% macro raw_source_file() -%}
     {{ return(adapter.dispatch('raw_source_file', 'carepulse')()) }}
 {%- endmacro %}
@@ -87,7 +87,7 @@
 {%- endmacro %}
 
 {% macro spark__raw_source_file() -%}
-    input_file_name()
+    source_file
 {%- endmacro %}
 
 {% macro duckdb__raw_source_file() -%}
@@ -144,6 +144,12 @@
 
 {% macro default__regex_full_match(column, pattern) -%}
     ({{ column }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{#- Spark reads backslashes in a string literal as escapes ('\.' is '.'), so the pattern's
+    backslashes are doubled to reach the regex engine as written. -#}
+{% macro spark__regex_full_match(column, pattern) -%}
+    ({{ column }} rlike '^(?:{{ pattern | replace('\\', '\\\\') }})$')
 {%- endmacro %}
 
 {% macro duckdb__regex_full_match(column, pattern) -%}

@@ -3,8 +3,8 @@
     whole, so rows arriving up to lookback_days late are picked up and a re-run is safe. -#}
 
 {#- The config of an incremental model replacing rows by unique_key: delete+insert (DuckDB
-    and other engines with it); on Spark a Delta merge on a unique key, or a dynamic
-    partition overwrite when the key is the date partition (partition_column). -#}
+    and other engines with it); on Spark a dynamic partition overwrite when the rebuilt rows
+    are whole date partitions (partition_column), else a Delta merge on the key. -#}
 {% macro incremental_config(unique_key, partition_column=none) -%}
     {{ return(adapter.dispatch('incremental_config', 'carepulse')(unique_key, partition_column)) }}
 {%- endmacro %}
@@ -18,23 +18,32 @@
     }) }}
 {%- endmacro %}
 
+{#- Spark: var spark_file_format is the table format, parquet by default (what pyspark's own
+    jars write; Delta's jars are not on the Python package index) or delta on a cluster that
+    has it. With partition_column: a dynamic overwrite of the rebuilt date partitions (any
+    format). Without it the rows must be replaced by key: a merge, which needs Delta; on
+    parquet the model is rebuilt in full as a table (same rows, not incremental). -#}
 {% macro spark__incremental_config(unique_key, partition_column=none) -%}
+    {%- set file_format = var('spark_file_format') %}
     {%- if partition_column is not none %}
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'insert_overwrite',
             'partition_by': [partition_column],
+            'file_format': file_format,
+            'on_schema_change': 'append_new_columns',
+        }) }}
+    {%- endif %}
+    {%- if file_format == 'delta' %}
+        {{ return({
+            'materialized': 'incremental',
+            'incremental_strategy': 'merge',
+            'unique_key': unique_key,
             'file_format': 'delta',
             'on_schema_change': 'append_new_columns',
         }) }}
     {%- endif %}
-    {{ return({
-        'materialized': 'incremental',
-        'incremental_strategy': 'merge',
-        'unique_key': unique_key,
-        'file_format': 'delta',
-        'on_schema_change': 'append_new_columns',
-    }) }}
+    {{ return({'materialized': 'table', 'file_format': file_format}) }}
 {%- endmacro %}
 
 {#- The var lookback_days, checked: a whole number of days >= 0. -#}

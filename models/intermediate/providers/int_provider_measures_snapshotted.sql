@@ -24,6 +24,8 @@ running_totals as (
         sum(claim_months.claim_count) as claim_count,
         sum(claim_months.new_patients) as distinct_patients,
         sum(claim_months.revenue) as total_revenue,
+        -- revenue is decimal(18, 2): its cents are exact integers
+        cast(sum(claim_months.revenue) * 100 as {{ dbt.type_bigint() }}) as revenue_cents,
         min(claim_months.first_claim_date) as first_claim_date,
         max(claim_months.last_claim_date) as last_claim_date,
         -- the rollup has a row only for months with claims
@@ -72,7 +74,14 @@ measures as (
         running_totals.claim_count,
         running_totals.distinct_patients,
         running_totals.total_revenue,
-        running_totals.total_revenue / running_totals.claim_count as avg_claim_amount,
+        -- in whole cents, rounded half up, so every engine gives the same cents: DuckDB divides
+        -- a decimal by an integer in double, Spark exactly. (2c + n) / (2n) is a quotient of
+        -- exact integers, at least 1 / (2c + n) from an integer when it is not one, so its
+        -- floor is exact in double on any engine
+        floor(
+            cast(2 * running_totals.revenue_cents + running_totals.claim_count as {{ carepulse.type_double() }})
+            / cast(2 * running_totals.claim_count as {{ carepulse.type_double() }})
+        ) / 100.0 as avg_claim_amount,
         running_totals.first_claim_date,
         running_totals.last_claim_date,
         {{ dbt.datediff(

@@ -4,9 +4,9 @@
     that many days late are picked up) and replaces rows by event_id, so re-running is safe.
     --full-refresh rebuilds it, e.g. after quarantine rules or patient attributes change.
     Age is the age in the event's year, so loaded rows stay true as time passes.
-    Spark has no delete+insert: there the same unique_key replacement is a Delta merge
-    (macro incremental_config). -#}
-{{ config(**carepulse.incremental_config('event_id')) }}
+    Spark has no delete+insert: there the reloaded dates are event_date partitions,
+    overwritten whole (macro incremental_config). -#}
+{{ config(**carepulse.incremental_config('event_id', partition_column='event_date')) }}
 
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}

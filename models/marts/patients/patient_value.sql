@@ -40,7 +40,12 @@ survival as (
         churn_predictions.run_id,
         churn_predictions.probability as churn_probability,
         coalesce(scoring_features.revenue_90d, 0) / 90.0 * {{ month_days }} as monthly_revenue,
-        power(1.0 - churn_predictions.probability, {{ month_days }} / {{ horizon_days }}.0) as monthly_survival
+        -- the exponent in double: Spark divides an integer by a decimal literal as a decimal
+        -- with six places (0.333333), DuckDB in double, which moved every survival by ~1e-6
+        power(
+            1.0 - churn_predictions.probability,
+            cast({{ month_days }} as {{ carepulse.type_double() }}) / {{ horizon_days }}
+        ) as monthly_survival
     from churn_predictions
     left join scoring_features
         on churn_predictions.patient_id = scoring_features.patient_id

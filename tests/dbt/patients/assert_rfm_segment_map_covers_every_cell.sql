@@ -10,9 +10,10 @@ scores as (
 
 cells as (
     select
-        r.generated_number as r_score,
-        f.generated_number as f_score,
-        m.generated_number as m_score
+        -- whole numbers: dbt's generate_series yields doubles on some engines (Spark: 1.0)
+        cast(r.generated_number as {{ dbt.type_int() }}) as r_score,
+        cast(f.generated_number as {{ dbt.type_int() }}) as f_score,
+        cast(m.generated_number as {{ dbt.type_int() }}) as m_score
     from scores as r
     cross join scores as f
     cross join scores as m
