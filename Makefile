@@ -4,6 +4,11 @@ UV_VERSION := 0.13.8
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Installed packages get their bytecode at install time: uv leaves it to the first import, and
+# where PYTHONDONTWRITEBYTECODE is set (as on our shared machines) every dbt, ml and test process
+# then compiles dbt, pandas and scikit-learn from source again (dbt's start x0.5, ml's imports
+# x0.34 wall with it, paired at scale-free `--version` and import runs).
+export UV_COMPILE_BYTECODE := 1
 APP_STAMP := $(VENV)/.installed-app
 
 .PHONY: setup app-setup app run build test test-python lint dbt-build bench clean browser java spark-setup test-spark bench-spark
