@@ -4,10 +4,10 @@ UV_VERSION := 0.13.8
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Installed packages get their bytecode at install time: uv leaves it to the first import, and
-# where PYTHONDONTWRITEBYTECODE is set (as on our shared machines) every dbt, ml and test process
-# then compiles dbt, pandas and scikit-learn from source again (dbt's start x0.5, ml's imports
-# x0.34 wall with it, paired at scale-free `--version` and import runs).
+# Bytecode at install time, for the installed packages and carepulse's own: uv leaves it to the
+# first import, and where PYTHONDONTWRITEBYTECODE is set (as on our shared machines) every dbt,
+# ml and test process then compiled dbt, pandas and scikit-learn from source again (paired:
+# `dbt --version` wall x0.52 with it, importing the ML step x0.34).
 export UV_COMPILE_BYTECODE := 1
 APP_STAMP := $(VENV)/.installed-app
 
@@ -19,6 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q carepulse ml
 	touch $(STAMP)
 
 setup: $(STAMP)
