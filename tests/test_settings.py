@@ -6,6 +6,7 @@ No dbt here: these run in seconds. The end-to-end proof that `python -m ml score
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -129,3 +130,31 @@ def test_only_files_of_dead_owners_are_stale(tmp_path: Path) -> None:
     # the same file name in every private folder: dbt's profile (and saved parse) stays the same
     assert mine.name == gone.name and mine.parent != gone.parent
     assert stale_build_files(db) == [gone.parent]
+
+
+def test_dbt_threads_keep_working_after_duckdb_spilled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spill pins DuckDB's temp directory; setting it again on a later cursor (dbt-duckdb
+    applies `settings` to every thread's cursor) then fails with "Cannot switch temporary
+    directory" even for the same value: the scale-10 build failed so. The committed profile
+    sets it once, when the database opens (`config_options`)."""
+    from dbt.adapters.duckdb.environments import create
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    db, spill = tmp_path / "wh.duckdb", tmp_path / "spill"
+    monkeypatch.setenv("CAREPULSE_DB", str(db))
+    monkeypatch.setenv("CAREPULSE_TEMP_DIR", str(spill))
+    monkeypatch.setenv("CAREPULSE_MEMORY_LIMIT", "64MB")
+    set_invocation_context(os.environ)
+    set_from_args(argparse.Namespace(), None)  # dbt's defaults, as a dbt command would set them
+    profile = Profile.from_raw_profiles(read_profile(str(PROJECT_DIR)), "carepulse", ProfileRenderer({}), "dev")
+    environment = create(profile.credentials)
+    first = environment.handle().cursor()
+    first.execute("create table wide as select range as i, md5(cast(range as varchar)) as s from range(2000000)")
+    first.execute("create table sorted as select * from wide order by s")
+    assert any(spill.iterdir()), "the sort did not spill: the test proves nothing"
+    second = environment.handle().cursor()  # what the next dbt thread gets
+    assert second.execute("select current_setting('temp_directory')").fetchone()[0] == str(spill)
+    assert second.execute("select count(*) from sorted").fetchone()[0] == 2_000_000
