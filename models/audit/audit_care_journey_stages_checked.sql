@@ -30,14 +30,12 @@ row_rules as (
     cross join analysis_date
 ),
 
+-- a completed row before the open one of the same entry (explicitly: engines differ on
+-- where nulls sort): a stage's completion arrives as its row again with completed_at set
 ranked as (
-    select
-        *,
-        -- a completed row before the open one of the same entry (explicitly: engines differ on
-        -- where nulls sort): a stage's completion arrives as its row again with completed_at set
-        {{ carepulse.key_rank(['patient_id', 'stage'], ['entered_at', 'completed_at is null', 'completed_at']) }}
-            as key_rank
-    from row_rules
+    {{ carepulse.rows_with_key_rank(
+        'row_rules', ['patient_id', 'stage'], ['entered_at', 'completed_at is null', 'completed_at']
+    ) }}
 ),
 
 checked as (

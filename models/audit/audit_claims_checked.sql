@@ -39,13 +39,10 @@ row_rules as (
 ),
 
 ranked as (
-    select
-        *,
-        {{ carepulse.key_rank(['claim_id'], [
-            'claim_start_date', 'claim_end_date', 'patient_id', 'provider_id',
-            'paid_amount', 'deductible_amount', 'diagnosis_code', 'procedure_code',
-        ]) }} as key_rank
-    from row_rules
+    {{ carepulse.rows_with_key_rank('row_rules', ['claim_id'], [
+        'claim_start_date', 'claim_end_date', 'patient_id', 'provider_id',
+        'paid_amount', 'deductible_amount', 'diagnosis_code', 'procedure_code',
+    ]) }}
 ),
 
 checked as (

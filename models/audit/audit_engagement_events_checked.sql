@@ -31,10 +31,9 @@ row_rules as (
 ),
 
 ranked as (
-    select
-        *,
-        {{ carepulse.key_rank(['event_id'], ['event_at', 'patient_id', 'event_type', 'revenue_usd']) }} as key_rank
-    from row_rules
+    {{ carepulse.rows_with_key_rank(
+        'row_rules', ['event_id'], ['event_at', 'patient_id', 'event_type', 'revenue_usd']
+    ) }}
 ),
 
 checked as (

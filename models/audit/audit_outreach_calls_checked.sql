@@ -31,10 +31,9 @@ row_rules as (
 ),
 
 ranked as (
-    select
-        *,
-        {{ carepulse.key_rank(['call_id'], ['called_at', 'patient_id', 'channel', 'program', 'outcome']) }} as key_rank
-    from row_rules
+    {{ carepulse.rows_with_key_rank(
+        'row_rules', ['call_id'], ['called_at', 'patient_id', 'channel', 'program', 'outcome']
+    ) }}
 ),
 
 checked as (

@@ -30,13 +30,10 @@ row_rules as (
 ),
 
 ranked as (
-    select
-        *,
-        {{ carepulse.key_rank(['patient_id'], [
-            'enrolled_at', 'birth_year', 'sex', 'zip3', 'location_type',
-            'primary_condition', 'referral_source', 'plan_type',
-        ]) }} as key_rank
-    from row_rules
+    {{ carepulse.rows_with_key_rank('row_rules', ['patient_id'], [
+        'enrolled_at', 'birth_year', 'sex', 'zip3', 'location_type',
+        'primary_condition', 'referral_source', 'plan_type',
+    ]) }}
 ),
 
 checked as (

@@ -18,10 +18,7 @@ row_rules as (
 ),
 
 ranked as (
-    select
-        *,
-        {{ carepulse.key_rank(['provider_id'], ['provider_name', 'specialty', 'state', 'city']) }} as key_rank
-    from row_rules
+    {{ carepulse.rows_with_key_rank('row_rules', ['provider_id'], ['provider_name', 'specialty', 'state', 'city']) }}
 ),
 
 checked as (
