@@ -466,6 +466,13 @@ def test_dim_and_fact_hold_no_identifiers_and_every_accepted_row(
     fact = query(warehouse, "select * from marts.fct_engagement_events")
     assert sorted(fact["event_id"]) == sorted(accepted_events["event_id"])
     assert fact["age_band_at_event"].notna().all()
+    # the band is the seed's band of the event-year age (looked up by age, not a range join)
+    bands = pd.read_csv(PROJECT_DIR / "seeds" / "patients" / "patient_age_bands.csv")
+    top = bands["max_age"].isna()
+    expected = fact["age_at_event"].map(
+        lambda age: bands.loc[(bands["min_age"] <= age) & (top | (bands["max_age"] >= age)), "age_band"].item()
+    )
+    assert (fact["age_band_at_event"] == expected).all()
 
 
 def test_fct_engagement_events_is_incremental_and_rerun_safe(warehouse: Path) -> None:

@@ -20,6 +20,34 @@ age_bands as (
     select * from {{ ref('patient_age_bands') }}
 ),
 
+-- Each event's band by an equality join on its age instead of a range join of 5 million
+-- events to the bands (a nested loop at scale 1). Every age above top_age falls in exactly
+-- the bands top_age does (only open-topped bands reach past the last bound), and no band
+-- holds an age below lowest_age, so ages are looked up clamped to top_age (bands may span up
+-- to 1,000 ages).
+band_bounds as (
+    select
+        min(min_age) as lowest_age,
+        greatest(max(max_age), max(min_age)) + 1 as top_age
+    from age_bands
+),
+
+age_lookup as (
+    select
+        ages.age,
+        age_bands.age_band
+    from (
+        select band_bounds.lowest_age + age_numbers.generated_number - 1 as age
+        from ({{ dbt.generate_series(1000) }}) as age_numbers
+        cross join band_bounds
+        where band_bounds.lowest_age + age_numbers.generated_number - 1 <= band_bounds.top_age
+    ) as ages
+    inner join age_bands
+        on
+            ages.age >= age_bands.min_age
+            and (ages.age <= age_bands.max_age or age_bands.max_age is null)
+),
+
 new_events as (
     select
         event_id,
@@ -69,7 +97,7 @@ final as (
         cast(enriched.revenue_usd as {{ carepulse.type_money() }}) as revenue_usd,
         enriched.revenue_usd > 0 as is_billable,
         enriched.age_at_event,
-        age_bands.age_band as age_band_at_event,
+        age_lookup.age_band as age_band_at_event,
         enriched.sex,
         enriched.zip3,
         enriched.location_type,
@@ -79,10 +107,13 @@ final as (
         enriched.enrolment_month,
         cast(enriched.days_since_enrolment as {{ dbt.type_int() }}) as days_since_enrolment
     from enriched
-    left join age_bands
+    cross join band_bounds
+    left join age_lookup
         on
-            enriched.age_at_event >= age_bands.min_age
-            and (enriched.age_at_event <= age_bands.max_age or age_bands.max_age is null)
+            case
+                when enriched.age_at_event > band_bounds.top_age then band_bounds.top_age
+                else enriched.age_at_event
+            end = age_lookup.age
 )
 
 select * from final
