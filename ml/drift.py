@@ -77,6 +77,12 @@ def _assign(values: pd.Series, bins: pd.DataFrame, kind: str) -> np.ndarray:
         return np.where(np.isnan(numbers), MISSING_BIN, index)
     lookup = dict(zip(bins["bin_label"], bins["bin_index"], strict=True))
     other = lookup[OTHER_LABEL]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = list(uniques)
+    if values.dtype.kind in "iub" or all(type(u) is str for u in distinct):
+        # one lookup per distinct value (equal values have equal text for these types)
+        index = np.array([lookup.get(str(u), other) for u in distinct] + [MISSING_BIN], dtype=np.int64)
+        return index[codes]  # code -1 (missing) picks the trailing MISSING_BIN
     return np.array(
         [MISSING_BIN if pd.isna(v) else lookup.get(str(v), other) for v in values.to_numpy()], dtype=np.int64
     )

@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
+from .encoded import variant_probabilities
 from .features import FeatureSpec
 
 
@@ -113,6 +114,17 @@ def candidate_factors(importance: pd.DataFrame, spec: FeatureSpec, limit: int = 
     return names or list(spec.columns)
 
 
+def _occluded(X: pd.DataFrame, spec: FeatureSpec, reference: dict[str, Any], column: str) -> pd.DataFrame:
+    """X with `column` at its reference value in every row."""
+    occluded = X.copy()
+    value = reference.get(column)
+    if column in spec.categorical:
+        occluded[column] = pd.Series([value] * len(occluded), index=occluded.index, dtype=object)
+    else:
+        occluded[column] = np.nan if value is None else float(value)
+    return occluded
+
+
 def occlusion_contributions(
     model: Any,
     X: pd.DataFrame,
@@ -123,18 +135,21 @@ def occlusion_contributions(
     """Per row and raw column: P(row) - P(row with that column at its reference value).
 
     Positive means the column's actual value raises the probability. One prediction pass
-    per explained column (default: all), so the cost is linear in rows x columns.
+    per explained column (default: all), so the cost is linear in rows x columns; the rows
+    are derived and encoded once and each pass re-encodes only what its column changes
+    (ml/encoded.py), with the plain pipeline as the fallback: the same numbers either way.
     """
-    base = model.predict_proba(X[spec.columns])[:, 1]
-    contributions = {}
-    for column in columns or spec.columns:
-        occluded = X[spec.columns].copy()
-        value = reference.get(column)
-        if column in spec.categorical:
-            occluded[column] = pd.Series([value] * len(occluded), index=occluded.index, dtype=object)
-        else:
-            occluded[column] = np.nan if value is None else float(value)
-        contributions[column] = base - model.predict_proba(occluded)[:, 1]
+    rows = X[spec.columns]
+    explained = columns or spec.columns
+    variants = ((column, _occluded(rows, spec, reference, column)) for column in explained)
+    fast = variant_probabilities(model, rows, variants)
+    if fast is not None:
+        base, occluded = fast
+        return pd.DataFrame({column: base - occluded[column] for column in explained}, index=X.index)
+    base = model.predict_proba(rows)[:, 1]
+    contributions = {
+        column: base - model.predict_proba(_occluded(rows, spec, reference, column))[:, 1] for column in explained
+    }
     return pd.DataFrame(contributions, index=X.index)
 
 
@@ -148,6 +163,17 @@ def _format_value(value: Any) -> Any:
     return str(value)
 
 
+def _cell_values(column: pd.Series) -> Any:
+    """The column's values as _format_value sees them one by one (Series.iat), in a form
+    quick to index: numpy columns as arrays, text as objects with the dtype's own missing
+    value, any other extension type as is."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy()
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.to_numpy(dtype=object, na_value=column.dtype.na_value)
+    return column.array
+
+
 def top_factors(contributions: pd.DataFrame, X: pd.DataFrame, k: int) -> tuple[list[list[str | None]], list[str]]:
     """The k columns that raise each row's probability most, as (names per row, JSON per row).
 
@@ -156,21 +182,23 @@ def top_factors(contributions: pd.DataFrame, X: pd.DataFrame, k: int) -> tuple[l
     """
     columns = np.array(sorted(contributions.columns))
     values = contributions[list(columns)].to_numpy()
+    # per row, columns by falling contribution, ties by name: a stable sort of the columns
+    # (already in name order) on the negated values, all rows at once
+    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    positive = np.take_along_axis(values, order, axis=1) > 1e-9
+    cells = [_cell_values(X[name]) for name in columns]
     names: list[list[str | None]] = []
     payloads: list[str] = []
-    raw = X[list(columns)]
     for i in range(values.shape[0]):
-        row = values[i]
-        order = np.lexsort((columns, -row))[:k]
-        chosen = [j for j in order if row[j] > 1e-9]
+        chosen = order[i][positive[i]]
         names.append([str(columns[j]) for j in chosen] + [None] * (k - len(chosen)))
         payloads.append(
             json.dumps(
                 [
                     {
                         "feature": str(columns[j]),
-                        "value": _format_value(raw.iat[i, j]),
-                        "effect": round(float(row[j]), 4),
+                        "value": _format_value(cells[j][i]),
+                        "effect": round(float(values[i, j]), 4),
                     }
                     for j in chosen
                 ]

@@ -14,55 +14,12 @@ cell columns), it falls back to scoring the repeated rows: same numbers, just sl
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-
-def _pipeline_parts(model: Any) -> tuple[Any, Any, list[Any]] | None:
-    """(preprocessing, encoder, calibrated classifiers) of a calibrated pipeline, or None."""
-    calibrated = getattr(model, "calibrated_classifiers_", None)
-    if not calibrated:
-        return None
-    pipelines = [getattr(c.estimator, "estimator", c.estimator) for c in calibrated]
-    steps = [dict(getattr(p, "named_steps", {})) for p in pipelines]
-    if any(set(s) != {"derive", "encode", "model"} for s in steps) or len({id(p) for p in pipelines}) != 1:
-        return None
-    return pipelines[0][:-1], steps[0]["encode"], calibrated
-
-
-def _cell_columns(encode: Any, columns: Sequence[str]) -> np.ndarray | None:
-    """Indices of the encoded columns that `columns` (categoricals) produce, or None."""
-    if "cat" not in getattr(encode, "named_transformers_", {}):
-        return None
-    cat = encode.named_transformers_["cat"]
-    names = list(getattr(cat, "feature_names_in_", []))
-    if isinstance(cat, OneHotEncoder) and cat.drop is None and not getattr(cat, "infrequent_categories_", None):
-        widths = [len(c) for c in cat.categories_]
-    elif isinstance(cat, OrdinalEncoder):
-        widths = [1] * len(names)
-    else:
-        return None
-    block = encode.output_indices_["cat"]
-    if sum(widths) != block.stop - block.start or not set(columns) <= set(names):
-        return None
-    starts = block.start + np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
-    return np.concatenate([np.arange(s, s + w) for s, w, n in zip(starts, widths, names, strict=True) if n in columns])
-
-
-def _calibrated_proba(calibrated: list[Any], encoded: np.ndarray) -> np.ndarray:
-    """P(class 1) of encoded rows: each calibrated classifier with its pipeline's fitted final
-    estimator in place of the pipeline (same response, same calibrators), averaged."""
-    total = np.zeros(len(encoded))
-    for classifier in calibrated:
-        final = copy.copy(classifier)
-        final.estimator = getattr(classifier.estimator, "estimator", classifier.estimator)[-1]
-        total += final.predict_proba(encoded)[:, 1]
-    return total / len(calibrated)
+from .encoded import calibrated_proba, cell_columns, pipeline_parts
 
 
 def score_grid(model: Any, base: pd.DataFrame, cells: pd.DataFrame, batch_rows: int = 200_000) -> np.ndarray:
@@ -74,8 +31,8 @@ def score_grid(model: Any, base: pd.DataFrame, cells: pd.DataFrame, batch_rows: 
     if n == 0:
         return out
     per_batch = max(1, batch_rows // m)
-    parts = _pipeline_parts(model)
-    vary = _cell_columns(parts[1], list(cells.columns)) if parts else None
+    parts = pipeline_parts(model)
+    vary = cell_columns(parts[1], list(cells.columns)) if parts else None
     if parts is not None and vary is not None:
         prep, _, calibrated = parts
         examples = base.iloc[np.zeros(m, dtype=int)].reset_index(drop=True)
@@ -87,7 +44,7 @@ def score_grid(model: Any, base: pd.DataFrame, cells: pd.DataFrame, batch_rows: 
                 encoded = np.asarray(prep.transform(base.iloc[start : start + per_batch]), dtype=float)
                 grid = np.repeat(encoded, m, axis=0)
                 grid[:, vary] = np.tile(cell_encoded[:, vary], (len(encoded), 1))
-                out[start : start + len(encoded)] = _calibrated_proba(calibrated, grid).reshape(-1, m)
+                out[start : start + len(encoded)] = calibrated_proba(calibrated, grid).reshape(-1, m)
             return out
     for start in range(0, n, per_batch):
         chunk = base.iloc[start : start + per_batch]
