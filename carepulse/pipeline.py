@@ -206,11 +206,7 @@ def _build_locked(settings: Settings, options: BuildOptions, lock_fd: int) -> Bu
     if from_scratch:
         _timed(result, "spare for the next build", lambda: _say(_keep_spare(db_path)))
 
-    if options.with_report:
-        from carepulse.report import render_report
-
-        _timed(result, "report", _plain_step("report", lambda: render_report(db_path, settings.report_dir)))
-    record_build(db_path, fingerprint, result.steps)
+    _report_and_record(result, settings, options, fingerprint)
     return result
 
 
@@ -264,9 +260,14 @@ def _build_on_spark(settings: Settings, options: BuildOptions, fingerprint: str,
         return lambda: run_dbt_in_process(args, settings)
 
     _dbt_and_ml(result, settings, options, settings.db_path, dbt)
+    _report_and_record(result, settings, options, fingerprint)
+    return result
+
+
+def _report_and_record(result: BuildResult, settings: Settings, options: BuildOptions, fingerprint: str) -> None:
+    """The report of the published warehouse, then the build's record (both engines)."""
     if options.with_report:
         from carepulse.report import render_report
 
         _timed(result, "report", _plain_step("report", lambda: render_report(settings.db_path, settings.report_dir)))
     record_build(settings.db_path, fingerprint, result.steps)
-    return result
