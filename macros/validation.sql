@@ -69,10 +69,7 @@
     union all
     select
         *,
-        row_number() over (
-            partition by {{ key_columns | join(', ') }}
-            order by {{ order_columns | join(', ') }}, source_file
-        ) as key_rank
+        {{ carepulse.key_rank(key_columns, order_columns) }} as key_rank
     from (
         select {{ relation }}.*
         from {{ relation }}
