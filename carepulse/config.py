@@ -33,6 +33,10 @@ RAW_TABLES: tuple[str, ...] = (
 #: dbt-spark (output `spark`, optional extra `.[spark]`; README "Outgrowing one machine").
 TARGETS: tuple[str, ...] = ("duckdb", "spark")
 
+#: DuckDB memory_limit when neither CAREPULSE_MEMORY_LIMIT nor --memory-limit is given (profiles.yml
+#: has the same default for a bare `dbt build`).
+DEFAULT_MEMORY_LIMIT = "4GB"
+
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
 _MEMORY_LIMIT = re.compile(
     r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|k|m|g|t)\s*$|^\s*\d+(\.\d+)?\s*%\s*$", re.IGNORECASE
@@ -179,7 +183,7 @@ def _positive_int(value: object | None, source: str, default: int) -> int:
 
 def _memory_limit(value: object | None, source: str) -> str:
     if value is None:
-        return "4GB"
+        return DEFAULT_MEMORY_LIMIT
     text = str(value).strip()
     if not _MEMORY_LIMIT.match(text):
         raise SettingsError(f"{source} must be a size such as 4GB, 512MB or 80%, got {text!r}")

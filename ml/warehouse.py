@@ -23,6 +23,8 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from carepulse.config import DEFAULT_MEMORY_LIMIT
+
 SPARK = "spark"
 
 
@@ -52,11 +54,21 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+def duckdb_config() -> dict[str, str]:
+    """The run's DuckDB memory limit and spill folder (CAREPULSE_MEMORY_LIMIT, CAREPULSE_TEMP_DIR,
+    as dbt's profile reads them): without them a connection of the ML step or the report takes
+    DuckDB's default of 80% of RAM, and a step's peak memory is no longer the one the user set."""
+    config = {"memory_limit": os.environ.get("CAREPULSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
+    if os.environ.get("CAREPULSE_TEMP_DIR"):
+        config["temp_directory"] = os.environ["CAREPULSE_TEMP_DIR"]
+    return config
+
+
 class DuckDBConnection:
     """A DuckDB file: transactions, constraints and the catalog are the database's own."""
 
     def __init__(self, db_path: Path, read_only: bool) -> None:
-        self._con = duckdb.connect(str(db_path), read_only=read_only)
+        self._con = duckdb.connect(str(db_path), read_only=read_only, config=duckdb_config())
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Result:
         return self._con.execute(sql, list(parameters or []))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from carepulse.build_lock import build_lock, private_build_path, stale_build_files
@@ -158,3 +159,31 @@ def test_dbt_threads_keep_working_after_duckdb_spilled(tmp_path: Path, monkeypat
     second = environment.handle().cursor()  # what the next dbt thread gets
     assert second.execute("select current_setting('temp_directory')").fetchone()[0] == str(spill)
     assert second.execute("select count(*) from sorted").fetchone()[0] == 2_000_000
+
+
+def test_ml_and_report_connections_take_the_run_memory_limit_and_spill_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ML step and the report open the warehouse with CAREPULSE_MEMORY_LIMIT and
+    CAREPULSE_TEMP_DIR, as dbt's profile does: DuckDB's own default (80% of RAM) would let a
+    scale-10 score or report step grow past the limit the user set for the run."""
+    from ml.warehouse import open_connection
+
+    spill = tmp_path / "spill"
+    monkeypatch.setenv("CAREPULSE_TARGET", "duckdb")
+    monkeypatch.setenv("CAREPULSE_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("CAREPULSE_TEMP_DIR", str(spill))
+    db = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(db)).close()
+    reference = duckdb.connect(config={"memory_limit": "300MB"})
+    expected_limit = reference.execute("select current_setting('memory_limit')").fetchone()[0]
+    reference.close()
+
+    con = open_connection(db, read_only=True)
+    try:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        temp_directory = con.execute("select current_setting('temp_directory')").fetchone()[0]
+    finally:
+        con.close()
+    assert limit == expected_limit
+    assert Path(temp_directory) == spill
