@@ -2,7 +2,8 @@
 one appended day (issue 13 point 6), in the same run, on the same machine.
 
 Steps, each in its own process under carepulse.measure (wall seconds, peak RSS): generate
-at the scale, the full `carepulse build` (dbt, train, score, post-ML, report), `generate
+at the scale, `generate --append-days 1` (the tables become folders of files, the layout of
+daily loads), the full `carepulse build` (dbt, train, score, post-ML, report), `generate
 --append-days 1`, then `carepulse build` again, which starts from the published warehouse,
 rebuilds the incremental models' recent dates and scores with the saved model (no retrain).
 The JSON says whether the second build did score with the saved model (its own output) and
@@ -57,6 +58,11 @@ def run_incremental_bench(scale: float, seed: int, out_dir: Path) -> Path:
     steps = figures["steps"]
     steps["generate"] = _measured(
         "generate", [*carepulse, "generate", "--scale", str(scale), "--seed", str(seed), "--out", str(raw)], env, work
+    )
+    # the daily-load layout first: the single files move into their table folders (history),
+    # as a daily feed's files sit; a move is a removed and a new file to the incremental audit
+    steps["append_first_day"] = _measured(
+        "append_first_day", [*carepulse, "generate", "--append-days", "1", "--out", str(raw)], env, work
     )
     logs = {name: work / f"{name}.log" for name in ("full_build", "incremental_build")}
     steps["full_build"] = _logged("full_build", [*carepulse, "build", "--no-wait"], env, work, logs["full_build"])

@@ -1,18 +1,27 @@
 """Issue 13 point 4: a daily load built incrementally equals a full rebuild, table by table.
 
 One generated set with three appended days (patients, providers, events, claims, calls,
-journey stage changes). The incremental chain first builds the history and two days; then
-the third day arrives with late rows dated three days back (an event, a call, a claim), a
-corrected copy of an already loaded event (same key, another amount) and, among the day's
-rows, a new patient; the chain's second dbt build is incremental (fct_engagement_events,
-fct_claims, fct_outreach_calls, the daily and monthly patient aggregates and the monthly
-provider aggregate reload var lookback_days = 3 days; outreach_call_features recomputes the
-calls from three days before its latest one and every next call) and is followed by the ML
-step. A fresh build of the same files with the same ML step must hash identically in every
-staging, intermediate, mart, audit and ml table (run ids, clocks and paths excepted, as in
-test_determinism). With --vars '{lookback_days: 0}' on the chain the late rows are missed and
-the comparison fails (checked by hand when this test was written; no third build here).
-Three dbt builds, two ML steps; no data tests (they run in the session build).
+journey stage changes). The incremental chain first builds the history and two days, plus an
+extra event file naming a patient who arrives only on the third day (an orphan_reference,
+dated two months back); then the third day arrives with late rows dated three days back (an
+event, a call, a claim), a corrected copy of an already loaded event (same key, another
+amount: it loses, quarantined once), a copy of another loaded event dated two months earlier
+(same key: it wins over the accepted row, whose file the audit must read again for its raw
+record, and the fact moves to an old date outside lookback_days) and, among the day's rows, a
+new patient (who de-orphans the extra event, also outside lookback_days). The chain's second
+dbt build is incremental: the engagement events audit reads only the new files and the one
+holding the beaten row (audit_engagement_events_recheck), the as-of date reads the new files'
+dates only, fct_engagement_events, fct_claims, fct_outreach_calls, the daily and monthly
+patient aggregates and the monthly provider aggregate reload var lookback_days = 3 days (the
+events' also the dates and patients of the re-checked rows); outreach_call_features
+recomputes the calls from three days before its latest one and every next call. It is
+followed by the ML step. A fresh build of the same files with the same ML step must hash
+identically in every staging, intermediate, mart, audit (checked tables, quarantine,
+reconciliation) and ml table (run ids, clocks and paths excepted, as in test_determinism; the
+recheck work lists are per run). The rows dated two months back show that a row of a new file
+is picked up whatever its age: the models reload the dates (or patients) the work lists name,
+not only var lookback_days. Three dbt builds, two ML steps; no data tests (they run in the
+session build).
 """
 
 from __future__ import annotations
@@ -30,26 +39,56 @@ from test_determinism import SCHEMAS, _varies_by_run
 BUILD = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 DAY3 = "2026-01-03"
 LATE_AT = pd.Timestamp("2025-12-31 10:00:00")
+#: Outside lookback_days of every incremental model: only the audit's re-check reaches them.
+WINNER_AT = pd.Timestamp("2025-11-15 09:00:00")
+ORPHAN_AT = pd.Timestamp("2025-11-20 11:00:00")
+ORPHAN_ID = "EVORPHAN0001"
+#: Rebuilt on every run from what that run re-checks: not a table of the warehouse's state.
+PER_RUN = {
+    "audit.audit_engagement_events_recheck",
+    "audit.audit_claims_recheck",
+    "audit.audit_outreach_calls_recheck",
+}
 
 
 def _late_rows(raw: Path) -> dict[str, pd.Timestamp | pd.DataFrame]:
-    """The day's extra file per table: late rows dated three days back, and for events a
-    corrected copy of an event loaded the day before."""
+    """The day's extra file per table: late rows dated three days back, for events a corrected
+    copy of an event loaded the day before, and for events, calls and claims a copy of a row
+    loaded the day before dated two months earlier (it wins the key: ranked by date first)."""
     events = raw / "engagement_events"
     day3 = pd.read_parquet(events / f"{DAY3}.parquet")
     loaded = pd.read_parquet(events / "2026-01-02.parquet")
     late = day3.iloc[[0]].assign(event_id="EVLATE000001", event_at=LATE_AT)
     corrected = loaded.iloc[[0]].assign(revenue_usd=loaded.revenue_usd.iloc[0] + 10.0)
-    pd.concat([late, corrected]).to_parquet(events / f"{DAY3}-late.parquet", index=False)
+    # ranked by event time first: this copy beats the accepted row of the 2026-01-02 file
+    winner = loaded.iloc[[1]].assign(event_at=WINNER_AT)
+    pd.concat([late, corrected, winner]).to_parquet(events / f"{DAY3}-late.parquet", index=False)
+    # calls and claims: a late row, and a copy of a loaded row that wins by its earlier date
     calls = pd.read_parquet(raw / "outreach_calls" / f"{DAY3}.parquet")
-    calls.iloc[[0]].assign(call_id="OCLATE00001", called_at=LATE_AT).to_parquet(
+    loaded_calls = pd.read_parquet(raw / "outreach_calls" / "2026-01-02.parquet")
+    call_winner = loaded_calls.iloc[[0]].assign(called_at=WINNER_AT)
+    pd.concat([calls.iloc[[0]].assign(call_id="OCLATE00001", called_at=LATE_AT), call_winner]).to_parquet(
         raw / "outreach_calls" / f"{DAY3}-late.parquet", index=False
     )
     claims = pd.read_parquet(raw / "claims" / f"{DAY3}.parquet")
-    claims.iloc[[0]].assign(
-        claim_id="CLLATE0001", claim_start_date=LATE_AT.date(), claim_end_date=LATE_AT.date()
+    loaded_claims = pd.read_parquet(raw / "claims" / "2026-01-02.parquet")
+    claim_winner = loaded_claims.iloc[[0]].assign(claim_start_date=WINNER_AT.date(), claim_end_date=WINNER_AT.date())
+    pd.concat(
+        [
+            claims.iloc[[0]].assign(
+                claim_id="CLLATE0001", claim_start_date=LATE_AT.date(), claim_end_date=LATE_AT.date()
+            ),
+            claim_winner,
+        ]
     ).to_parquet(raw / "claims" / f"{DAY3}-late.parquet", index=False)
-    return {"late": late, "corrected": corrected, "day3": day3}
+    return {
+        "late": late,
+        "corrected": corrected,
+        "winner": winner,
+        "call_winner": call_winner,
+        "claim_winner": claim_winner,
+        "day3": day3,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +109,19 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for path in day3_files:
         (held / path.parent.name).mkdir(parents=True)
         shutil.move(path, held / path.parent.name / path.name)
+    # an event of a patient who arrives on the third day, in a file of the first build
+    new_patient = pd.read_parquet(held / "patients" / f"{DAY3}.parquet").patient_id.iloc[0]
+    events = pd.read_parquet(raw / "engagement_events" / "2026-01-02.parquet")
+    events.iloc[[2]].assign(event_id=ORPHAN_ID, patient_id=new_patient, event_at=ORPHAN_AT).to_parquet(
+        raw / "engagement_events" / "2026-01-02-orphan.parquet", index=False
+    )
     db_incremental = base / "inc" / "carepulse.duckdb"
     run_dbt(build, raw, db_incremental)
+    before = query(
+        db_incremental,
+        "select record_key, source_file, coalesce(failed_rule, 'accepted') as verdict"
+        f" from audit.audit_engagement_events_checked where record_key in ('{ORPHAN_ID}', '{events.event_id.iloc[1]}')",
+    )
 
     for path in day3_files:
         shutil.move(held / path.parent.name / path.name, path)
@@ -82,7 +132,7 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict:
     db_full = base / "full" / "carepulse.duckdb"
     run_dbt(build, raw, db_full)
     run_ml_step(db_full, raw, base / "full" / "models", project)
-    return {"incremental": db_incremental, "full": db_full, **rows}
+    return {"incremental": db_incremental, "full": db_full, "before": before, "new_patient": new_patient, **rows}
 
 
 def table_digests(db: Path) -> dict[str, tuple[int, int]]:
@@ -127,7 +177,10 @@ def test_incremental_load_equals_full_rebuild_table_by_table(loads: dict) -> Non
     }
     assert expected <= set(full)
     assert full["ml.churn_predictions"][0] > 100
-    differing = [name for name in sorted(full) if full[name] != incremental[name]]
+    assert {"audit.audit_quarantine", "audit.audit_reconciliation", "audit.audit_engagement_events_checked"} <= set(
+        full
+    )
+    differing = [name for name in sorted(full) if full[name] != incremental[name] and name not in PER_RUN]
     differing = [name for name in differing if not _equal_but_last_bits(loads, name)]
     assert not differing, f"tables where the incremental chain differs from a fresh build: {differing}"
 
@@ -177,3 +230,52 @@ def test_late_rows_new_patient_and_corrected_duplicate_are_handled_once(loads: d
         {"failed_rule": "duplicate_key", "source_file": f"engagement_events/{DAY3}-late.parquet"}
     ]
     assert (facts.event_id == key).sum() == 1
+
+
+def test_new_winner_and_late_patient_reach_old_dates(loads: dict) -> None:
+    """The verdicts a new file changes on rows audited by the first build, outside lookback_days."""
+    db, winner = loads["incremental"], loads["winner"]
+    key = winner.event_id.iloc[0]
+    # before the third day: the beaten row accepted, the extra event waiting for its patient
+    assert sorted(loads["before"].itertuples(index=False, name=None)) == sorted(
+        [
+            (ORPHAN_ID, "engagement_events/2026-01-02-orphan.parquet", "orphan_reference"),
+            (key, "engagement_events/2026-01-02.parquet", "accepted"),
+        ]
+    )
+    for table, winner_key in [
+        ("engagement_events", key),
+        ("outreach_calls", loads["call_winner"].call_id.iloc[0]),
+        ("claims", loads["claim_winner"].claim_id.iloc[0]),
+    ]:
+        audited = query(
+            db,
+            "select source_file, coalesce(failed_rule, 'accepted') as verdict, raw_record is not null as has_raw_record"
+            f" from audit.audit_{table}_checked where record_key = '{winner_key}' order by source_file",
+        )
+        assert audited.to_dict("records") == [
+            {"source_file": f"{table}/2026-01-02.parquet", "verdict": "duplicate_key", "has_raw_record": True},
+            {"source_file": f"{table}/{DAY3}-late.parquet", "verdict": "accepted", "has_raw_record": False},
+        ]
+    facts = query(
+        db,
+        f"select event_id, event_date, patient_id from marts.fct_engagement_events where event_id in ('{key}', '{ORPHAN_ID}')",
+    )
+    assert dict(zip(facts.event_id, facts.event_date.astype(str), strict=True)) == {
+        key: str(WINNER_AT.date()),
+        ORPHAN_ID: str(ORPHAN_AT.date()),
+    }
+    orphan_day = query(
+        db,
+        "select events from intermediate.int_patient_days_aggregated"
+        f" where patient_id = '{loads['new_patient']}' and activity_date = '{ORPHAN_AT.date()}'",
+    )
+    assert orphan_day.events.tolist() == [1]
+    calls = query(
+        db,
+        f"select called_date from marts.fct_outreach_calls where call_id = '{loads['call_winner'].call_id.iloc[0]}'",
+    )
+    claims = query(
+        db, f"select claim_date from marts.fct_claims where claim_id = '{loads['claim_winner'].claim_id.iloc[0]}'"
+    )
+    assert calls.called_date.astype(str).tolist() == claims.claim_date.astype(str).tolist() == [str(WINNER_AT.date())]

@@ -125,10 +125,15 @@ def test_as_of_falls_back_to_the_latest_claim_then_call_date(built: Built) -> No
         built.db, "select cast(as_of_date as varchar) as d, as_of_source from intermediate.int_as_of_date_resolved"
     )
     assert as_of.values.tolist() == [[LATEST_CLAIM_END, "latest_activity"]]
-    # A later call moves it again (rebuild of the as-of model on the same warehouse).
+    # A later call moves it again (rebuild of the as-of model and its per-file dates on the same
+    # warehouse; a changed raw file needs --full-refresh of the incremental per-file dates).
     tables = dict(built.tables)
     tables["outreach_calls"] = tables["outreach_calls"].assign(called_at=LATEST_CALL)
     write_raw_tables(built.raw, {"outreach_calls": tables["outreach_calls"]}, fmt="parquet")
-    run_dbt(["run", "--select", "int_as_of_date_resolved"], built.raw, built.db)
+    run_dbt(
+        ["run", "--full-refresh", "--select", "int_activity_dates_by_file_collected", "int_as_of_date_resolved"],
+        built.raw,
+        built.db,
+    )
     as_of = query(built.db, "select cast(as_of_date as varchar) as d from intermediate.int_as_of_date_resolved")
     assert as_of.d.tolist() == [LATEST_CALL[:10]]

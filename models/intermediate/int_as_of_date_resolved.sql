@@ -1,32 +1,18 @@
 {#- The analysis date every "days since" and "active" figure is relative to.
     CAREPULSE_AS_OF when set; otherwise the latest activity date in the data. Dates later
     than the build day cannot be activity yet (they are future-dated bad rows) and are
-    ignored here, so one bad row cannot move the analysis date. -#}
+    ignored here, so one bad row cannot move the analysis date. The activity dates come
+    from int_activity_dates_by_file_collected (the distinct dates of each raw file of events,
+    claims and calls), which a daily build extends with the new files only. -#}
 {% set configured = carepulse.configured_as_of_date() %}
 
-with events as (
-    select * from {{ ref('stg_platform__engagement_events') }}
-),
-
-claims as (
-    select * from {{ ref('stg_claims__claims') }}
-),
-
-calls as (
-    select * from {{ ref('stg_platform__outreach_calls') }}
-),
-
-activity_dates as (
-    select cast(event_at as date) as activity_date from events
-    union all
-    select claim_end_date as activity_date from claims
-    union all
-    select cast(called_at as date) as activity_date from calls
+with activity_dates as (
+    select * from {{ ref('int_activity_dates_by_file_collected') }}
 ),
 
 resolved as (
     {% if configured %}
-        -- Configured: the activity tables are not scanned at all.
+        -- Configured: the activity dates are not read at all.
         select
             cast({{ carepulse.quoted_literal(configured.isoformat()) }} as date) as as_of_date,
             'CAREPULSE_AS_OF' as as_of_source

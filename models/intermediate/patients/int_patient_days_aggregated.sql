@@ -4,11 +4,15 @@
     Incremental (issue 13): a run rebuilds the days from var lookback_days before the latest
     activity date loaded, whole days at a time. -#}
 {{ config(**carepulse.incremental_config('activity_date', partition_column='activity_date')) }}
+{%- set recheck = ref('audit_engagement_events_recheck') %}
 
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}
     {%- if is_incremental() %}
-    where cast(event_at as date) >= {{ carepulse.incremental_start('activity_date') }}
+    where
+        cast(event_at as date) >= {{ carepulse.incremental_start('activity_date') }}
+        -- and the whole dates of the rows the audit checked again (e.g. a late duplicate winner)
+        or cast(event_at as date) in (select recheck.activity_date from {{ recheck }} as recheck)
     {%- endif %}
 ),
 

@@ -6,6 +6,7 @@
     renewed), whole months at a time, plus every month of a patient not loaded yet. -#}
 {{ config(**carepulse.incremental_config(['patient_id', 'activity_month'])) }}
 {%- set start = carepulse.incremental_start('activity_month', grain='month') %}
+{%- set recheck = ref('audit_engagement_events_recheck') %}
 with patients as (
     select * from {{ ref('int_patients_profiled') }}
 ),
@@ -40,6 +41,11 @@ monthly_activity as (
     where
         activity_date >= {{ start }}
         or patient_id not in (select loaded_patients.patient_id from loaded_patients)
+        -- every month of the patients with a row the audit checked again before those months
+        or patient_id in (
+            select recheck.patient_id from {{ recheck }} as recheck
+            where recheck.activity_date < {{ start }}
+        )
     {%- endif %}
     group by patient_id, cast({{ dbt.date_trunc('month', 'activity_date') }} as date)
 ),
@@ -123,6 +129,10 @@ final as (
     where
         patient_months.activity_month >= {{ start }}
         or patient_months.patient_id not in (select loaded_patients.patient_id from loaded_patients)
+        or patient_months.patient_id in (
+            select recheck.patient_id from {{ recheck }} as recheck
+            where recheck.activity_date < {{ start }}
+        )
     {%- endif %}
 )
 

@@ -7,6 +7,7 @@
     before the latest claim date loaded, whole months at a time; a patient's first month
     with a provider still comes from all of that provider's claims of the patient. -#}
 {{ config(**carepulse.incremental_config('claim_month', partition_column='claim_month')) }}
+{%- set recheck = ref('audit_claims_recheck') %}
 
 with claims as (
     select * from {{ ref('int_claims_accepted') }}
@@ -52,7 +53,12 @@ monthly as (
         max(claim_end_date) as last_claim_date
     from dated_claims
     {%- if is_incremental() %}
-    where claim_month >= {{ carepulse.incremental_start('last_claim_date', grain='month') }}
+    where
+        claim_month >= {{ carepulse.incremental_start('last_claim_date', grain='month') }}
+        -- and the whole months of the rows the audit checked again (e.g. a late duplicate winner)
+        or claim_month in (
+            select cast({{ dbt.date_trunc('month', 'recheck.activity_date') }} as date) from {{ recheck }} as recheck
+        )
     {%- endif %}
     group by provider_id, claim_month
 ),

@@ -14,11 +14,15 @@
     a run recomputes only the calls from var lookback_days before the latest observed call
     loaded (late calls and events change the calls after them, which are that recent) and
     replaces every next_call row (the pre-hook drops the last run's: a patient no longer
-    active must lose them); older calls' rows stay as computed. -#}
+    active must lose them), plus every call of a patient with an older event or call whose
+    verdict the audit checked again (audit_*_recheck); older calls' rows stay as computed. -#}
 {{ config(
     pre_hook="{% if is_incremental() %}delete from {{ this }} where anchor_type = 'next_call'{% endif %}",
     **carepulse.incremental_config('anchor_id')
 ) }}
+{%- set start = carepulse.incremental_start("case when anchor_type = 'observed_call' then called_at end") %}
+{%- set events_recheck = ref('audit_engagement_events_recheck') %}
+{%- set calls_recheck = ref('audit_outreach_calls_recheck') %}
 {%- set history_days = var('ml_call_history_days') -%}
 {%- set activity_windows = var('ml_call_activity_windows') -%}
 {#- recent activity looks this far back before a call (days_since_last_event is null beyond) -#}
@@ -158,7 +162,17 @@ observed_calls as (
         is_engaged
     from calls
     {%- if is_incremental() %}
-    where called_at >= {{ carepulse.incremental_start("case when anchor_type = 'observed_call' then called_at end") }}
+    where
+        called_at >= {{ start }}
+        -- and every call of the patients with an event or call the audit checked again before
+        -- that (e.g. a late duplicate winner): their later calls' features read it
+        or patient_id in (
+            select recheck.patient_id from {{ events_recheck }} as recheck
+            where recheck.activity_date < {{ start }}
+            union all
+            select recheck.patient_id from {{ calls_recheck }} as recheck
+            where recheck.activity_date < {{ start }}
+        )
     {%- endif %}
 ),
 

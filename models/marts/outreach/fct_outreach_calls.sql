@@ -7,11 +7,15 @@
     Incremental (issue 13): a run rebuilds the call dates from var lookback_days before the
     latest call date loaded, whole dates at a time. -#}
 {{ config(**carepulse.incremental_config('called_date', partition_column='called_date')) }}
+{%- set recheck = ref('audit_outreach_calls_recheck') %}
 
 with calls as (
     select * from {{ ref('int_outreach_calls_classified') }}
     {%- if is_incremental() %}
-    where called_date >= {{ carepulse.incremental_start('called_date') }}
+    where
+        called_date >= {{ carepulse.incremental_start('called_date') }}
+        -- and the whole dates of the rows the audit checked again (e.g. a late duplicate winner)
+        or called_date in (select recheck.activity_date from {{ recheck }} as recheck)
     {%- endif %}
 ),
 

@@ -7,6 +7,7 @@
     Spark has no delete+insert: there the reloaded dates are event_date partitions,
     overwritten whole (macro incremental_config). -#}
 {{ config(**carepulse.incremental_config('event_id', partition_column='event_date')) }}
+{%- set recheck = ref('audit_engagement_events_recheck') %}
 
 with events as (
     select * from {{ ref('int_engagement_events_accepted') }}
@@ -58,7 +59,10 @@ new_events as (
         revenue_usd
     from events
     {%- if is_incremental() %}
-    where cast(event_at as date) >= {{ carepulse.incremental_start('event_date') }}
+    where
+        cast(event_at as date) >= {{ carepulse.incremental_start('event_date') }}
+        -- and the whole dates of the rows the audit checked again (e.g. a late duplicate winner)
+        or cast(event_at as date) in (select recheck.activity_date from {{ recheck }} as recheck)
     {%- endif %}
 ),
 

@@ -4,11 +4,15 @@
     latest claim date loaded, whole dates at a time (a claim ending earlier than that and
     arriving late needs --full-refresh). -#}
 {{ config(**carepulse.incremental_config('claim_date', partition_column='claim_date')) }}
+{%- set recheck = ref('audit_claims_recheck') %}
 
 with claims as (
     select * from {{ ref('int_claims_accepted') }}
     {%- if is_incremental() %}
-    where claim_end_date >= {{ carepulse.incremental_start('claim_date') }}
+    where
+        claim_end_date >= {{ carepulse.incremental_start('claim_date') }}
+        -- and the whole dates of the rows the audit checked again (e.g. a late duplicate winner)
+        or claim_end_date in (select recheck.activity_date from {{ recheck }} as recheck)
     {%- endif %}
 ),
 
