@@ -30,6 +30,7 @@ running as (
     select
         periods.patient_id,
         periods.period_index,
+        periods.period_end_date,
         {%- for feature in window_features %}
             sum(periods.{{ feature.column }}) over (
                 {{ history }} rows between {{ feature.frame }} and current row
@@ -65,7 +66,11 @@ patient_cutoffs as (
         on running.period_index = cutoffs.period_index
     inner join patients
         on running.patient_id = patients.patient_id
-    where cast(patients.enrolled_at as date) <= cutoffs.cutoff_date
+    -- the period's end is its cutoff date (both from ml_period_offsets): compared with the
+    -- period row rather than the cutoff, the planner joins the windowed periods to the 23
+    -- cutoffs and the patients by their keys instead of pairing every patient with every
+    -- cutoff first and joining 2 million wide period rows to that on two keys
+    where cast(patients.enrolled_at as date) <= running.period_end_date
 ),
 
 final as (
