@@ -70,7 +70,20 @@ def _canonical(value: object) -> object:
 
 
 def _iso(series: pd.Series) -> pd.Series:
-    """_canonical of a datetime column, vectorized (the large fact tables have 100k rows)."""
+    """_canonical of a datetime column, vectorized (the large fact tables have 100k rows):
+    one strftime to the microsecond, cut to the second or the day where that is the form."""
+    full = series.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if not full.dropna().str.len().eq(26).all():  # not the fixed-width text the cuts assume
+        return _iso_each_format(series)
+    midnight = series == series.dt.normalize()
+    whole_seconds = series.dt.microsecond == 0
+    text = full.str.slice(0, 19).where(whole_seconds, full)
+    text = text.where(~midnight, full.str.slice(0, 10))
+    return pd.Series(np.where(series.notna(), text.astype(object), None), dtype=object)
+
+
+def _iso_each_format(series: pd.Series) -> pd.Series:
+    """_iso with one strftime per form (years before 1000 or after 9999)."""
     midnight = series == series.dt.normalize()
     whole_seconds = series.dt.microsecond == 0
     text = series.dt.strftime("%Y-%m-%dT%H:%M:%S").where(whole_seconds, series.dt.strftime("%Y-%m-%dT%H:%M:%S.%f"))
@@ -88,7 +101,9 @@ def _canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = frame[column].reset_index(drop=True)
         if pd.api.types.is_datetime64_any_dtype(series):
             values = _iso(series)
-        elif pd.api.types.is_string_dtype(series) and all(isinstance(v, str) for v in series.dropna()):
+        elif pd.api.types.is_string_dtype(series) and (
+            isinstance(series.dtype, pd.StringDtype) or all(isinstance(v, str) for v in series.dropna())
+        ):  # a string dtype holds only text; an object column is checked value by value
             text = series.str.replace(r"0x[0-9a-f]+", "0x?", regex=True)
             values = pd.Series(text.astype(object).where(series.notna(), None), dtype=object)
         elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
