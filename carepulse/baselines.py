@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from carepulse.config import PROJECT_DIR, RAW_TABLES
+from carepulse.config import DEFAULT_MEMORY_LIMIT, PROJECT_DIR, RAW_TABLES
 
 FLOOR_SQL = PROJECT_DIR / "bench" / "floor.sql"
 SEEDS_DIR = PROJECT_DIR / "seeds"
@@ -62,7 +63,9 @@ def floor_statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def run_floor(raw_dir: Path, db_path: Path, memory_limit: str = "4GB", threads: int = 2) -> dict[str, Any]:
+def run_floor(
+    raw_dir: Path, db_path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2
+) -> dict[str, Any]:
     """Build the floor tables into db_path (replaced); seconds per statement's table."""
     Path(db_path).unlink(missing_ok=True)
     con = duckdb.connect(str(db_path), config={"memory_limit": memory_limit, "threads": threads})
@@ -218,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.baseline == "floor":
-        result = run_floor(args.raw, args.db)
+        # the run's memory limit and threads, as dbt's: a fair floor works under the same bounds
+        limit = os.environ.get("CAREPULSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+        result = run_floor(args.raw, args.db, limit, int(os.environ.get("CAREPULSE_THREADS", "2")))
     elif args.baseline == "pandas":
         result = run_pandas(args.raw)
     else:

@@ -26,7 +26,7 @@ _SETTING_FLAGS: dict[str, str] = {
     "report_dir": "report folder (default CAREPULSE_REPORT_DIR or <warehouse folder>/reports)",
     "temp_dir": "DuckDB spill folder (default CAREPULSE_TEMP_DIR or DuckDB's own)",
     "as_of": "analysis date YYYY-MM-DD (default CAREPULSE_AS_OF or the latest activity date)",
-    "memory_limit": "DuckDB memory limit (default CAREPULSE_MEMORY_LIMIT or 4GB)",
+    "memory_limit": "DuckDB memory limit (default CAREPULSE_MEMORY_LIMIT or 3GB)",
     "threads": "dbt threads (default CAREPULSE_THREADS or 2)",
     "ml_threads": "ML threads (default CAREPULSE_ML_THREADS or 1)",
     "target": "engine: duckdb or spark (default CAREPULSE_TARGET or duckdb; spark needs `make spark-setup`)",

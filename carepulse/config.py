@@ -35,7 +35,7 @@ TARGETS: tuple[str, ...] = ("duckdb", "spark")
 
 #: DuckDB memory_limit when neither CAREPULSE_MEMORY_LIMIT nor --memory-limit is given (profiles.yml
 #: has the same default for a bare `dbt build`).
-DEFAULT_MEMORY_LIMIT = "4GB"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 #: DuckDB memory_limit values: a number with a byte unit, or a share of RAM ("80%").
 _MEMORY_LIMIT = re.compile(
