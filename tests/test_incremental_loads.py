@@ -26,15 +26,13 @@ session build).
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from conftest import copy_project, query, run_dbt, run_ml_step
-from test_determinism import SCHEMAS, _varies_by_run
+from test_determinism import _varies_by_run, table_digests
 
 BUILD = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 DAY3 = "2026-01-03"
@@ -133,31 +131,6 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_dbt(build, raw, db_full)
     run_ml_step(db_full, raw, base / "full" / "models", project)
     return {"incremental": db_incremental, "full": db_full, "before": before, "new_patient": new_patient, **rows}
-
-
-def table_digests(db: Path) -> dict[str, tuple[int, int]]:
-    """(rows, order-independent hash of the rows) per table and view of the layer schemas, as
-    test_determinism.table_digests, hashed by DuckDB in one connection (about 20 times faster
-    than hashing every table's text in pandas)."""
-    with contextlib.chdir(db.parent):  # the raw views read RAW_LINK there (conftest.run_dbt)
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            tables = con.execute(
-                "select table_schema, table_name, list(column_name order by ordinal_position)"
-                " from information_schema.columns"
-                f" where table_schema in ({', '.join(repr(s) for s in SCHEMAS)}) group by all order by all"
-            ).fetchall()
-            digests = {}
-            for schema, table, columns in tables:
-                row = ", ".join(f'"{c}"' for c in columns if not _varies_by_run(c))
-                rows, total = con.execute(
-                    f"select count(*), coalesce(sum(hash(row({row}))) % (1::hugeint << 63), 0)"
-                    f' from "{schema}"."{table}"'
-                ).fetchone()
-                digests[f"{schema}.{table}"] = (rows, int(total))
-            return digests
-        finally:
-            con.close()
 
 
 def test_incremental_load_equals_full_rebuild_table_by_table(loads: dict) -> None:
