@@ -180,14 +180,6 @@ SLOW_FILES_FIRST = (
 )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Keep the collection order under `--dist loadfile`: pytest-xdist (3.8) reorders the files
-    by their number of tests by default (--loadscope-reorder), which put test_spark.py, one
-    test, among the last files handed out, and SLOW_FILES_FIRST had no effect."""
-    if hasattr(config.option, "loadscopereorder"):
-        config.option.loadscopereorder = False
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow files first (SLOW_FILES_FIRST), the rest in their usual order (a stable sort)."""
     rank = {name: position for position, name in enumerate(SLOW_FILES_FIRST)}
