@@ -173,9 +173,7 @@ accepted_{{ column }}s as (
 new_rows as (
     select
         {{ key_column }} as record_key,
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
+        {{- carepulse.select_columns(columns) }}
         {{ activity_date }} as activity_date,
         source_file
     from staged
@@ -187,9 +185,7 @@ new_rows as (
 previous as (
     select
         record_key,
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
+        {{- carepulse.select_columns(columns) }}
         {{ activity_date }} as activity_date,
         source_file,
         failed_rule
@@ -234,9 +230,7 @@ rechecked_keys as (
 previous_rows as (
     select
         record_key,
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
+        {{- carepulse.select_columns(columns) }}
         activity_date,
         source_file,
         false as is_new_file,
@@ -249,9 +243,7 @@ previous_rows as (
 final as (
     select
         record_key,
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
+        {{- carepulse.select_columns(columns) }}
         activity_date,
         source_file,
         true as is_new_file,
@@ -261,9 +253,7 @@ final as (
     union all
     select
         record_key,
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
+        {{- carepulse.select_columns(columns) }}
         activity_date,
         source_file,
         is_new_file,
