@@ -163,29 +163,6 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callab
     return folder
 
 
-#: Test files that hold a worker longest (fresh-clone CI, -n 2): collected first, in this
-#: order, so `pytest -n 2 --dist loadfile` (which hands out files in collection order) starts
-#: them at once and ends on short files, instead of starting test_spark.py's ten minutes of
-#: mostly waiting on the Spark side last, when the other worker has nothing left to do.
-SLOW_FILES_FIRST = (
-    "test_spark.py",
-    "test_incremental_loads.py",
-    "test_publish.py",
-    "test_bench.py",
-    "test_bi_connection.py",
-    "test_determinism.py",
-    "test_build_e2e.py",
-    "test_fuzz_raw.py",
-    "test_build_lock.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow files first (SLOW_FILES_FIRST), the rest in their usual order (a stable sort)."""
-    rank = {name: position for position, name in enumerate(SLOW_FILES_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
 #: The session's generated data: small enough for seconds-long builds, large enough for the
 #: ML step (thousands of labelled periods and calls), and dirty: every quarantine rule has
 #: rows (1% extra bad rows, at least one per rule and table; the providers' share stays
