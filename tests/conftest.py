@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,7 +154,11 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callab
     (tests never write to them: they copy first). A failed make leaves no mark, so the
     next caller tries again and sees the same error.
     """
-    root = _session_root(tmp_path_factory)
+    return _build_once_in(_session_root(tmp_path_factory), name, make)
+
+
+def _build_once_in(root: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """build_once in the run's folder `root` (also called by the pytest-xdist controller)."""
     folder, done = root / name, root / f"{name}.done"
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -185,14 +192,13 @@ class SessionBuild:
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated raw files (SESSION_*), shared by the whole session (read-only use); the
     generator's ground truth is in ../ground_truth."""
+    return build_once(tmp_path_factory, "small", _generate_small) / "raw"
+
+
+def _generate_small(folder: Path) -> None:
     from carepulse.generate import generate
 
-    def make(folder: Path) -> None:
-        generate(
-            scale=SESSION_SCALE, seed=SESSION_SEED, out=folder / "raw", fmt="parquet", dirty_rate=SESSION_DIRTY_RATE
-        )
-
-    return build_once(tmp_path_factory, "small", make) / "raw"
+    generate(scale=SESSION_SCALE, seed=SESSION_SEED, out=folder / "raw", fmt="parquet", dirty_rate=SESSION_DIRTY_RATE)
 
 
 @pytest.fixture(scope="session")
@@ -257,3 +263,143 @@ def ml_session_warehouse(small_raw: Path, small_warehouse: Path, tmp_path_factor
         run_ml_step(db, small_raw, folder / "models")
 
     return build_once(tmp_path_factory, "ml_session", make) / small_warehouse.name
+
+
+# --------------------------------------------------------------------------- the Spark side
+#: tests/test_spark.py's one test: its Spark side (tests/spark_side.py) builds small_raw on
+#: Spark in a subprocess for minutes, mostly alone on a core, while the test only waits.
+SPARK_TEST = "test_spark.py::"
+SPARK_SIDE = "spark_side"
+
+
+def spark_missing() -> str | None:
+    """Why the Spark side cannot run on this machine (the test is skipped with it), or None."""
+    if shutil.which("java") is None:
+        return "Spark test skipped: no Java (make spark-setup installs openjdk-17-jre-headless)"
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        return "Spark test skipped: the spark extra is not installed (make spark-setup)"
+    return None
+
+
+@dataclass
+class SparkSide:
+    """The Spark side of the run, in <run folder>/spark_side: started once per run (its
+    pid file says by whom), by the first process to ask; only that one holds `process`,
+    waits for it and writes its exit code to `exit_code`, which any other process reads."""
+
+    work: Path
+    pid: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.work / "spark_side.log"
+
+    @property
+    def out(self) -> Path:
+        return self.work / "out"
+
+    def wait(self, timeout: float = 3600) -> int:
+        """The Spark side's exit code, once it has ended."""
+        code_file = self.work / "exit_code"
+        if self.process is not None:
+            code = self.process.wait(timeout=timeout)
+            code_file.write_text(str(code))
+            return code
+        deadline = time.monotonic() + timeout
+        while not code_file.exists():
+            # its starter reaps it and writes the code at once: a pid gone for a second without a code is a crash
+            if not Path(f"/proc/{self.pid}").exists():
+                time.sleep(1)
+                if not code_file.exists():
+                    return -1
+            assert time.monotonic() < deadline, f"the Spark side ran past {timeout} s"
+            time.sleep(1)
+        return int(code_file.read_text())
+
+    def stop(self) -> None:
+        """End the Spark side if this process started it and it still runs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_spark_side(root: Path, raw: Path) -> SparkSide:
+    """The run's Spark side (run folder `root`) on raw folder `raw`, started if nobody has.
+
+    Small data: one dbt thread, one shuffle partition (a day-partitioned table then writes
+    one file per day, not one per day and partition)."""
+    work = root / SPARK_SIDE
+    with open(root / f"{SPARK_SIDE}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (work / "pid").exists():
+            return SparkSide(work, int((work / "pid").read_text()))
+        work.mkdir(parents=True, exist_ok=True)
+        env = {name: value for name, value in os.environ.items() if not name.startswith("CAREPULSE_")}
+        env.update(
+            CAREPULSE_SPARK_WAREHOUSE=str(work / "spark"),
+            CAREPULSE_SPARK_MASTER="local[2]",
+            CAREPULSE_SPARK_SHUFFLE_PARTITIONS="1",
+            CAREPULSE_THREADS="1",
+            SPARK_LOCAL_IP="127.0.0.1",
+        )
+        with open(work / "spark_side.log", "w") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(PROJECT_DIR / "tests" / "spark_side.py"),
+                    str(raw),
+                    str(work),
+                    str(work / "out"),
+                ],
+                cwd=work,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        (work / "pid").write_text(str(process.pid))
+        return SparkSide(work, process.pid, process)
+
+
+#: Whether this process starts the Spark side early (_spark_side_early), and the side it started.
+_EARLY_SPARK: dict[str, Any] = {"claimed": False, "started": None}
+
+
+def _start_spark_side_early(root: Path) -> None:
+    """In a thread of the pytest process that hands out the tests: small_raw, then the Spark
+    side, waited for here (its exit code for the test)."""
+    side = start_spark_side(root, _build_once_in(root, "small", _generate_small) / "raw")
+    if side.process is not None:
+        _EARLY_SPARK["started"] = side
+        side.wait()
+
+
+def _spark_side_early(config: pytest.Config, ids: Sequence[str]) -> None:
+    """Start the Spark side as the run starts when test_spark.py is among the tests to run.
+
+    Why: pytest-xdist hands test_spark.py (one test) to a worker among the last files, and
+    its Spark side then ran minutes alone at the end of the run with the other worker idle.
+    Started here, it runs beside the other files; the test, when its turn comes, compares."""
+    if _EARLY_SPARK["claimed"] or not any(SPARK_TEST in test_id for test_id in ids) or spark_missing():
+        return
+    _EARLY_SPARK["claimed"] = True
+    root = config._tmp_path_factory.getbasetemp()  # the run's folder: pytest-xdist's workers' parent
+    threading.Thread(target=_start_spark_side_early, args=(root,), daemon=True).start()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: Sequence[str]) -> None:
+    """pytest-xdist's controller, when a worker has collected: see _spark_side_early."""
+    _spark_side_early(node.config, ids)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run without pytest-xdist (-n 0): see _spark_side_early."""
+    if not hasattr(session.config, "workerinput") and not session.config.pluginmanager.has_plugin("dsession"):
+        _spark_side_early(session.config, [item.nodeid for item in session.items])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """No Spark side outlives the run that started it (e.g. when test_spark.py was not reached)."""
+    if _EARLY_SPARK["started"] is not None:
+        _EARLY_SPARK["started"].stop()

@@ -16,13 +16,8 @@ installs both; `make test` runs it).
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -30,22 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR, query
+from conftest import SparkSide, _session_root, query, spark_missing, start_spark_side
 
 #: Columns that identify or time one run rather than describe the data.
 RUN_COLUMNS = {"run_id", "trained_at", "scored_at", "fit_seconds", "model_path", "model_sha256"}
 RELATIVE = 1e-9
 
-pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("java") is None,
-        reason="Spark test skipped: no Java (make spark-setup installs openjdk-17-jre-headless)",
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None,
-        reason="Spark test skipped: the spark extra is not installed (make spark-setup)",
-    ),
-]
+pytestmark = pytest.mark.skipif(spark_missing() is not None, reason=str(spark_missing()))
 
 
 def _canonical(value: object) -> object:
@@ -158,48 +144,23 @@ def _differences(name: str, duck: pd.DataFrame, spark: pd.DataFrame) -> list[str
 
 
 @pytest.fixture(scope="session")
-def spark_side(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen, Path]]:
-    """The Spark side, started: small_raw built on Spark with the ML step, marts and ml
-    pickled to <work>/out. Session-scoped and listed before ml_session_warehouse, so it runs
-    while the DuckDB side is built (a run of this file alone takes the longer of the two,
-    not their sum). Small data: one dbt thread, one shuffle partition (a day-partitioned
-    table then writes one file per day, not one per day and partition)."""
-    work = tmp_path_factory.mktemp("spark_side")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CAREPULSE_")}
-    env.update(
-        CAREPULSE_SPARK_WAREHOUSE=str(work / "spark"),
-        CAREPULSE_SPARK_MASTER="local[2]",
-        CAREPULSE_SPARK_SHUFFLE_PARTITIONS="1",
-        CAREPULSE_THREADS="1",
-        SPARK_LOCAL_IP="127.0.0.1",
-    )
-    with open(work / "spark_side.log", "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                str(PROJECT_DIR / "tests" / "spark_side.py"),
-                str(small_raw),
-                str(work),
-                str(work / "out"),
-            ],
-            cwd=work,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    yield process, work
-    if process.poll() is None:  # the test failed before waiting for it
-        process.kill()
-        process.wait()
+def spark_side(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSide]:
+    """The Spark side (conftest.start_spark_side): small_raw built on Spark with the ML step,
+    marts and ml pickled to its `out` folder. Usually started as the run starts (conftest
+    _spark_side_early), so it has run beside the other test files by the time this test
+    comes; else started here. Listed before ml_session_warehouse, so it runs while the
+    DuckDB side is built (a run of this file alone takes the longer of the two, not their sum)."""
+    side = start_spark_side(_session_root(tmp_path_factory), small_raw)
+    yield side
+    side.stop()  # the test failed before the Spark side ended (if this process started it)
 
 
 def test_every_mart_and_ml_table_is_equal_on_duckdb_and_spark(
-    spark_side: tuple[subprocess.Popen, Path], ml_session_warehouse: Path
+    spark_side: SparkSide, ml_session_warehouse: Path
 ) -> None:
-    process, work = spark_side
-    code = process.wait()
-    assert code == 0, f"the Spark build failed:\n{(work / 'spark_side.log').read_text()[-8000:]}"
-    spark_tables = work / "out"
+    code = spark_side.wait()
+    assert code == 0, f"the Spark build failed (exit {code}):\n{spark_side.log.read_text()[-8000:]}"
+    spark_tables = spark_side.out
     names = query(
         ml_session_warehouse,
         "select table_schema || '.' || table_name as name from information_schema.tables "
