@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import json
 import os
@@ -34,6 +35,9 @@ DBT = str(Path(sys.executable).parent / "dbt")
 RAW_LINK = "raw_input"
 #: partial_parse.msgpack of the first run per parse key, reused by later runs with that key.
 _PARSE_CACHE: dict[tuple[str, ...], Path] = {}
+#: Where those are kept for every process of the run (set by _shared_parses): a full parse
+#: is 10-15 s, and without it each pytest-xdist worker made its own for a key both use.
+_PARSE_FOLDER: list[Path] = []
 
 
 def _parse_key(args: Sequence[str], db_path: Path, as_of: str | None, vars_json: str) -> tuple[str, ...]:
@@ -91,17 +95,38 @@ def run_dbt(
     command += ["--target-path", str(target), "--log-path", str(work / "logs")]
     key = _parse_key(args, db_path, as_of, vars_json)
     saved = target / "partial_parse.msgpack"
-    if key in _PARSE_CACHE and not saved.exists():
+    kept = _kept_parse(key)
+    if kept is not None and not saved.exists():
         target.mkdir(exist_ok=True)
-        shutil.copy2(_PARSE_CACHE[key], saved)
+        shutil.copy2(kept, saved)
     result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
-    if key not in _PARSE_CACHE and saved.exists():
-        keep = Path(tempfile.mkdtemp(prefix="dbt_parse_")) / saved.name
-        shutil.copy2(saved, keep)
-        _PARSE_CACHE[key] = keep
+    if kept is None and saved.exists():
+        _keep_parse(key, saved)
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return result
+
+
+def _kept_parse(key: tuple[str, ...]) -> Path | None:
+    """The saved parse for `key`: this process's, else one another process of the run kept."""
+    if key not in _PARSE_CACHE and _PARSE_FOLDER:
+        shared = _PARSE_FOLDER[0] / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.msgpack"
+        if shared.exists():
+            _PARSE_CACHE[key] = shared
+    return _PARSE_CACHE.get(key)
+
+
+def _keep_parse(key: tuple[str, ...], saved: Path) -> None:
+    """Keep a run's saved parse as the one for `key` (atomically: other processes may read it)."""
+    if _PARSE_FOLDER:
+        keep = _PARSE_FOLDER[0] / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.msgpack"
+        partial = keep.with_suffix(f".{os.getpid()}.partial")
+        shutil.copy2(saved, partial)
+        os.replace(partial, keep)
+    else:
+        keep = Path(tempfile.mkdtemp(prefix="dbt_parse_")) / saved.name
+        shutil.copy2(saved, keep)
+    _PARSE_CACHE[key] = keep
 
 
 def copy_project(destination: Path) -> Path:
@@ -168,6 +193,14 @@ def _build_once_in(root: Path, name: str, make: Callable[[Path], None]) -> Path:
             make(folder)
             done.touch()
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_parses(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """run_dbt's saved parses in the run's folder, shared by its processes (_PARSE_FOLDER)."""
+    folder = _session_root(tmp_path_factory) / "dbt_parse"
+    folder.mkdir(exist_ok=True)
+    _PARSE_FOLDER[:] = [folder]
 
 
 #: The session's generated data: small enough for seconds-long builds, large enough for the
