@@ -14,8 +14,9 @@ holding the beaten row (audit_engagement_events_recheck), the as-of date reads t
 dates only, fct_engagement_events, fct_claims, fct_outreach_calls, the daily and monthly
 patient aggregates and the monthly provider aggregate reload var lookback_days = 3 days (the
 events' also the dates and patients of the re-checked rows); outreach_call_features
-recomputes the calls from three days before its latest one and every next call. It is
-followed by the ML step. A fresh build of the same files with the same ML step must hash
+recomputes the calls from three days before its latest one and every next call. The ML
+cutoff grid is anchored so that the first build's as-of date is a grid date and the third day
+begins a new 30-day period. It is followed by the ML step. A fresh build of the same files with the same ML step must hash
 identically in every staging, intermediate, mart, audit (checked tables, quarantine,
 reconciliation) and ml table (run ids, clocks and paths excepted, as in test_determinism; the
 recheck work lists are per run). The rows dated two months back show that a row of a new file
@@ -36,6 +37,10 @@ from test_determinism import _varies_by_run, table_digests
 
 BUILD = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 DAY3 = "2026-01-03"
+#: The ML cutoff grid's anchor in the compared builds: a grid date (anchor + 30 k) falls on the
+#: first build's as-of date (2026-01-02), so there the scoring cutoff is a training cutoff too and
+#: the third day starts a new period (its scoring cutoff lies inside it).
+ML_ANCHOR = "2000-01-19"
 LATE_AT = pd.Timestamp("2025-12-31 10:00:00")
 #: Outside lookback_days of every incremental model: only the audit's re-check reaches them.
 WINNER_AT = pd.Timestamp("2025-11-15 09:00:00")
@@ -96,7 +101,12 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     base = tmp_path_factory.mktemp("incremental")
     # every build of the comparison reads one snapshot of the project, whatever changes meanwhile
-    project = ["--project-dir", str(copy_project(base / "project"))]
+    project_dir = copy_project(base / "project")
+    settings = project_dir / "dbt_project.yml"
+    text = settings.read_text()
+    assert 'ml_cutoff_anchor_date: "2000-01-01"' in text
+    settings.write_text(text.replace('ml_cutoff_anchor_date: "2000-01-01"', f'ml_cutoff_anchor_date: "{ML_ANCHOR}"'))
+    project = ["--project-dir", str(project_dir)]
     build = [*BUILD, *project]
     raw = base / "raw"
     generate(scale=0.01, seed=4, out=raw, fmt="parquet")
@@ -252,3 +262,24 @@ def test_new_winner_and_late_patient_reach_old_dates(loads: dict) -> None:
         db, f"select claim_date from marts.fct_claims where claim_id = '{loads['claim_winner'].claim_id.iloc[0]}'"
     )
     assert calls.called_date.astype(str).tolist() == claims.claim_date.astype(str).tolist() == [str(WINNER_AT.date())]
+
+
+def test_the_third_day_starts_a_new_ml_period(loads: dict) -> None:
+    """The compared builds cross a boundary of the calendar cutoff grid (ML_ANCHOR): the first
+    build's as-of date is a training cutoff of the second, which scores inside a new period."""
+    cutoffs = query(
+        loads["incremental"],
+        "select cutoff_date, is_scoring_cutoff from marts.feature_cutoffs where cutoff_date >= '2025-12-01'"
+        " order by cutoff_date",
+    )
+    assert [(str(c.date()), s) for c, s in zip(cutoffs.cutoff_date, cutoffs.is_scoring_cutoff, strict=True)] == [
+        ("2025-12-03", False),
+        ("2026-01-02", False),
+        (DAY3, True),
+    ]
+    rows = query(
+        loads["incremental"],
+        "select cutoff_date, count(*) as n from marts.patient_features_by_cutoff"
+        " where cutoff_date >= '2026-01-02' group by cutoff_date order by cutoff_date",
+    )
+    assert len(rows) == 2 and rows.n.min() > 100

@@ -41,7 +41,8 @@ from ml.modeling import risk_deciles
 from ml.selection import CandidateResult, churn_time_split, select_candidate
 
 SEED = 23  # the training seed
-#: The leakage test cuts the data at the cutoff this many 30-day periods before the as-of date.
+#: The leakage test cuts the data at the training cutoff (a calendar period end) this many
+#: cutoffs back from the newest one.
 CUT_PERIODS_BACK = 9
 HORIZON = 90
 FAST = TrainConfig(rf_trees=30, hgb_max_iter=80, importance_repeats=1)
@@ -203,9 +204,15 @@ def test_leakage_features_do_not_change_when_later_data_is_removed(
     """Rebuild the feature and label models on the data as it was at a cutoff cut_date (later
     rows removed, as-of = cut_date). Every feature of every cutoff up to cut_date, every label whose
     window closed by cut_date and every call's features must be identical: any feature that
-    peeked past its cutoff (or call time) would see different data and differ here."""
-    cutoffs = query(ml_warehouse, "select period_index, cutoff_date from marts.feature_cutoffs")
-    cut_date = pd.Timestamp(cutoffs.set_index("period_index").loc[CUT_PERIODS_BACK, "cutoff_date"]).date()
+    peeked past its cutoff (or call time) would see different data and differ here. In the cut
+    warehouse cut_date is the as-of date, so its row there is the scoring row (windows summed by
+    day) while the full warehouse's is a training cutoff's (sums of calendar periods): the two
+    ways must agree."""
+    cutoffs = query(
+        ml_warehouse,
+        "select cutoff_date from marts.feature_cutoffs where not is_scoring_cutoff order by cutoff_date desc",
+    )
+    cut_date = pd.Timestamp(cutoffs["cutoff_date"].iloc[CUT_PERIODS_BACK - 1]).date()
     cut_raw = _cut_raw(ml_raw, tmp_path / "raw_cut", cut_date)
     cut_db = tmp_path / "cut" / "carepulse.duckdb"
     run_dbt(

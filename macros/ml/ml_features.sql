@@ -13,7 +13,8 @@
 {#- The churn model's running-sum features, from var ml_churn_feature_windows: one entry
     per feature with its name (<measure>_<days>d or <measure>_total), the
     int_patient_periods_aggregated column it sums, the window frame over the patient's
-    periods (newest first) and whether it is an amount (a double) or a count (a bigint).
+    periods (oldest first), its days (none for a total) and whether it is an amount (a
+    double) or a count (a bigint).
     A window must be a whole number of ml_period_days periods, so every feature is exact
     to the day; anything else stops the compile with a message naming the var. -#}
 {% macro ml_churn_window_features() %}
@@ -32,6 +33,7 @@
                     'name': column ~ '_' ~ days ~ 'd',
                     'column': column,
                     'frame': (days // period_days - 1) ~ ' preceding',
+                    'days': days,
                     'is_amount': spec.get('amount', false),
                 }) -%}
             {%- endfor -%}
@@ -40,6 +42,7 @@
                     'name': column ~ '_total',
                     'column': column,
                     'frame': 'unbounded preceding',
+                    'days': none,
                     'is_amount': spec.get('amount', false),
                 }) -%}
             {%- endif -%}
@@ -58,13 +61,116 @@
     end
 {%- endmacro %}
 
-{#- The period grid of the ML step: period_index 0, 1, ... and its offset in days from the
-    as-of date (-ml_period_days x period_index). feature_cutoffs and
-    int_patient_periods_aggregated must number periods identically (a cutoff's features
-    are the sums over the periods of its index and older), so both take it from here. -#}
+{#- The calendar period grid of the ML step. Period p is the ml_period_days (30) days ending
+    on var ml_cutoff_anchor_date + 30 p (inclusive); its end is a training cutoff of
+    feature_cutoffs. The grid is fixed in the calendar: a new day of data does not move it,
+    so the features and labels of past cutoffs stay the same rows (issue 13.3). -#}
+{% macro ml_cutoff_anchor_date() -%}
+    cast({{ carepulse.quoted_literal(var('ml_cutoff_anchor_date')) }} as date)
+{%- endmacro %}
+
+{#- The period index of a date (SQL expression): the period that holds it. -#}
+{% macro ml_period_index(date_expression) -%}
+    cast(ceil(
+        {{ dbt.datediff(carepulse.ml_cutoff_anchor_date(), date_expression, 'day') }}
+        / {{ var('ml_period_days') }}.0
+    ) as {{ dbt.type_int() }})
+{%- endmacro %}
+
+{#- The last day of period period_index (SQL expression). -#}
+{% macro ml_period_end_date(period_index_expression) -%}
+    cast({{ dbt.dateadd(
+        'day',
+        var('ml_period_days') ~ ' * (' ~ period_index_expression ~ ')',
+        carepulse.ml_cutoff_anchor_date(),
+    ) }} as date)
+{%- endmacro %}
+
+{#- Periods back from the as-of date's period: periods_back 0, 1, ... 999 (82 years), for
+    the dense grids of feature_cutoffs and int_patient_periods_aggregated
+    (period_index = the as-of date's period - periods_back). -#}
 {% macro ml_period_offsets() -%}
-    select
-        period_numbers.generated_number - 1 as period_index,
-        -{{ var('ml_period_days') }} * (period_numbers.generated_number - 1) as days_offset
+    select period_numbers.generated_number - 1 as periods_back
     from ({{ dbt.generate_series(1000) }}) as period_numbers
+{%- endmacro %}
+
+{#- The patient's activity by day that the ML period aggregates sum: one row per patient,
+    source and day, dated on or before the as-of date (`until`, a date expression) and
+    after `since` (none: all history). Columns: patient_id, activity_date, events,
+    active_days (1 on an event day), <event_type>_events, revenue, event_date (the day, on
+    event rows), calls, engaged_calls, call_date, claims and paid_amount (claims that ended
+    that day: a claim is known once it has ended), claim_date, stages_entered, stage_order
+    (furthest stage entered), stage_entered_date, stages_completed; null on rows of other
+    sources. int_patient_periods_aggregated groups it by period, patient_features_by_cutoff
+    sums its last days for the scoring cutoff: one definition of every measure. -#}
+{% macro ml_patient_activity_days(until, since=none) -%}
+    {%- set event_type_columns = carepulse.engagement_event_type_columns() -%}
+    {%- set measures = [
+        ('events', dbt.type_bigint()),
+        ('active_days', dbt.type_bigint()),
+    ] -%}
+    {%- for column in event_type_columns -%}
+        {%- do measures.append((column, dbt.type_bigint())) -%}
+    {%- endfor -%}
+    {%- do measures.extend([
+        ('revenue', carepulse.type_money()),
+        ('event_date', 'date'),
+        ('calls', dbt.type_bigint()),
+        ('engaged_calls', dbt.type_bigint()),
+        ('call_date', 'date'),
+        ('claims', dbt.type_bigint()),
+        ('paid_amount', carepulse.type_money()),
+        ('claim_date', 'date'),
+        ('stages_entered', dbt.type_bigint()),
+        ('stage_order', dbt.type_int()),
+        ('stage_entered_date', 'date'),
+        ('stages_completed', dbt.type_bigint()),
+    ]) -%}
+    {%- set event_values = {'events': 'sum(events)', 'active_days': 'count(*)', 'revenue': 'sum(revenue_usd)',
+        'event_date': 'activity_date'} -%}
+    {%- for column in event_type_columns -%}
+        {%- do event_values.update({column: 'sum(' ~ column ~ ')'}) -%}
+    {%- endfor -%}
+    {%- set branches = [
+        (ref('int_patient_days_aggregated'), 'activity_date', none, event_values),
+        (ref('int_outreach_calls_classified'), 'cast(called_at as date)', none, {
+            'calls': 'count(*)',
+            'engaged_calls': 'sum(case when is_engaged then 1 else 0 end)',
+            'call_date': 'cast(called_at as date)',
+        }),
+        (ref('int_claims_accepted'), 'claim_end_date', none, {
+            'claims': 'count(*)',
+            'paid_amount': 'sum(paid_amount)',
+            'claim_date': 'claim_end_date',
+        }),
+        (ref('int_care_journey_stages_ordered'), 'entered_date', none, {
+            'stages_entered': 'count(*)',
+            'stage_order': 'max(stage_order)',
+            'stage_entered_date': 'entered_date',
+        }),
+        (ref('int_care_journey_stages_ordered'), 'completed_date', 'is_completed', {
+            'stages_completed': 'count(*)',
+        }),
+    ] -%}
+    {%- for relation, date_column, condition, values in branches %}
+        {%- if not loop.first %}
+    union all
+        {%- endif %}
+    select
+        patient_id,
+        {{ date_column }} as activity_date,
+        {%- for name, data_type in measures %}
+            cast({{ values.get(name, 'null') }} as {{ data_type }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    where
+        {{ date_column }} <= {{ until }}
+        {%- if since is not none %}
+            and {{ date_column }} > {{ since }}
+        {%- endif %}
+        {%- if condition %}
+            and {{ condition }}
+        {%- endif %}
+    group by patient_id, {{ date_column }}
+    {%- endfor %}
 {%- endmacro %}

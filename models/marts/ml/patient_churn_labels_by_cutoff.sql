@@ -15,14 +15,14 @@ periods as (
     select * from {{ ref('int_patient_periods_aggregated') }}
 ),
 
--- first event in any newer period (periods are ordered oldest first)
+-- first event in any newer period (up to the as-of date)
 next_activity as (
     select
         patient_id,
         period_index,
         min(first_event_date) over (
             partition by patient_id
-            order by period_index desc
+            order by period_index
             rows between 1 following and unbounded following
         ) as next_active_date
     from periods
