@@ -104,8 +104,8 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict:
     project_dir = copy_project(base / "project")
     settings = project_dir / "dbt_project.yml"
     text = settings.read_text()
-    assert 'ml_cutoff_anchor_date: "2000-01-01"' in text
-    settings.write_text(text.replace('ml_cutoff_anchor_date: "2000-01-01"', f'ml_cutoff_anchor_date: "{ML_ANCHOR}"'))
+    assert 'ml_cutoff_anchor_date: "2000-01-17"' in text
+    settings.write_text(text.replace('ml_cutoff_anchor_date: "2000-01-17"', f'ml_cutoff_anchor_date: "{ML_ANCHOR}"'))
     project = ["--project-dir", str(project_dir)]
     build = [*BUILD, *project]
     raw = base / "raw"
