@@ -94,16 +94,18 @@
     from ({{ dbt.generate_series(1000) }}) as period_numbers
 {%- endmacro %}
 
-{#- The patient's activity by day that the ML period aggregates sum: one row per patient,
-    source and day, dated on or before the as-of date (`until`, a date expression) and
-    after `since` (none: all history). Columns: patient_id, activity_date, events,
-    active_days (1 on an event day), <event_type>_events, revenue, event_date (the day, on
-    event rows), calls, engaged_calls, call_date, claims and paid_amount (claims that ended
-    that day: a claim is known once it has ended), claim_date, stages_entered, stage_order
-    (furthest stage entered), stage_entered_date, stages_completed; null on rows of other
-    sources. int_patient_periods_aggregated groups it by period, patient_features_by_cutoff
-    sums its last days for the scoring cutoff: one definition of every measure. -#}
-{% macro ml_patient_activity_days(until, since=none) -%}
+{#- The patient activity the ML period aggregates sum, by patient and bucket (a SQL template
+    of the activity date `@date`: the period index for int_patient_periods_aggregated, the
+    date itself for the scoring cutoff's windows in patient_features_by_cutoff), one row per
+    source and bucket, dated on or before `until` (the as-of date) and after `since` (none:
+    all history). Columns are those of int_patient_periods_aggregated: events, active_days,
+    <event_type>_events, revenue, first_event_date, last_event_date, calls, engaged_calls,
+    last_call_date, claims and paid_amount (claims that ended: a claim is known once it has
+    ended), last_claim_date, stages_entered, furthest_stage_entered,
+    last_stage_entered_date, stages_completed; null on rows of other sources. Callers
+    combine the rows of one bucket with sum (counts, amounts), min (first_event_date) or
+    max (the other dates, furthest_stage_entered): one definition of every measure. -#}
+{% macro ml_patient_activity(bucket, until, since=none) -%}
     {%- set event_type_columns = carepulse.engagement_event_type_columns() -%}
     {%- set measures = [
         ('events', dbt.type_bigint()),
@@ -114,20 +116,26 @@
     {%- endfor -%}
     {%- do measures.extend([
         ('revenue', carepulse.type_money()),
-        ('event_date', 'date'),
+        ('first_event_date', 'date'),
+        ('last_event_date', 'date'),
         ('calls', dbt.type_bigint()),
         ('engaged_calls', dbt.type_bigint()),
-        ('call_date', 'date'),
+        ('last_call_date', 'date'),
         ('claims', dbt.type_bigint()),
         ('paid_amount', carepulse.type_money()),
-        ('claim_date', 'date'),
+        ('last_claim_date', 'date'),
         ('stages_entered', dbt.type_bigint()),
-        ('stage_order', dbt.type_int()),
-        ('stage_entered_date', 'date'),
+        ('furthest_stage_entered', dbt.type_int()),
+        ('last_stage_entered_date', 'date'),
         ('stages_completed', dbt.type_bigint()),
     ]) -%}
-    {%- set event_values = {'events': 'sum(events)', 'active_days': 'count(*)', 'revenue': 'sum(revenue_usd)',
-        'event_date': 'activity_date'} -%}
+    {%- set event_values = {
+        'events': 'sum(events)',
+        'active_days': 'count(*)',
+        'revenue': 'sum(revenue_usd)',
+        'first_event_date': 'min(activity_date)',
+        'last_event_date': 'max(activity_date)',
+    } -%}
     {%- for column in event_type_columns -%}
         {%- do event_values.update({column: 'sum(' ~ column ~ ')'}) -%}
     {%- endfor -%}
@@ -136,17 +144,17 @@
         (ref('int_outreach_calls_classified'), 'cast(called_at as date)', none, {
             'calls': 'count(*)',
             'engaged_calls': 'sum(case when is_engaged then 1 else 0 end)',
-            'call_date': 'cast(called_at as date)',
+            'last_call_date': 'max(cast(called_at as date))',
         }),
         (ref('int_claims_accepted'), 'claim_end_date', none, {
             'claims': 'count(*)',
             'paid_amount': 'sum(paid_amount)',
-            'claim_date': 'claim_end_date',
+            'last_claim_date': 'max(claim_end_date)',
         }),
         (ref('int_care_journey_stages_ordered'), 'entered_date', none, {
             'stages_entered': 'count(*)',
-            'stage_order': 'max(stage_order)',
-            'stage_entered_date': 'entered_date',
+            'furthest_stage_entered': 'max(stage_order)',
+            'last_stage_entered_date': 'max(entered_date)',
         }),
         (ref('int_care_journey_stages_ordered'), 'completed_date', 'is_completed', {
             'stages_completed': 'count(*)',
@@ -158,7 +166,7 @@
         {%- endif %}
     select
         patient_id,
-        {{ date_column }} as activity_date,
+        {{ bucket | replace('@date', date_column) }} as bucket,
         {%- for name, data_type in measures %}
             cast({{ values.get(name, 'null') }} as {{ data_type }}) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -171,6 +179,6 @@
         {%- if condition %}
             and {{ condition }}
         {%- endif %}
-    group by patient_id, {{ date_column }}
+    group by patient_id, {{ bucket | replace('@date', date_column) }}
     {%- endfor %}
 {%- endmacro %}

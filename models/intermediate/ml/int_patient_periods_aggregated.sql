@@ -2,7 +2,7 @@
     var ml_cutoff_anchor_date + 30 p, macro ml_period_index), from the period of enrolment
     or first activity up to the period holding the as-of date. Every row has the patient's
     events, calls, ended claims and journey stage entries/completions dated in that period
-    and on or before the as-of date (macro ml_patient_activity_days), zero when none: the
+    and on or before the as-of date (macro ml_patient_activity), zero when none: the
     newest period is partial until the grid passes it. Dense on purpose: the cutoff
     features are then running sums over consecutive rows (window functions), one pass over
     the data instead of a join of every activity day to every later cutoff. -#}
@@ -12,8 +12,8 @@ with patients as (
     select * from {{ ref('int_patients_accepted') }}
 ),
 
-activity_days as (
-    {{ carepulse.ml_patient_activity_days(until=as_of) }}
+activity as (
+    {{ carepulse.ml_patient_activity(bucket=carepulse.ml_period_index('@date'), until=as_of) }}
 ),
 
 analysis_date as (
@@ -23,30 +23,31 @@ analysis_date as (
     from {{ ref('int_as_of_date_resolved') }}
 ),
 
+-- one row per patient and period (the sources' rows of a period combined)
 activity_periods as (
     select
         patient_id,
-        {{ carepulse.ml_period_index('activity_date') }} as period_index,
+        bucket as period_index,
         sum(events) as events,
         sum(active_days) as active_days,
         {%- for column in event_type_columns %}
             sum({{ column }}) as {{ column }},
         {%- endfor %}
         sum(revenue) as revenue,
-        min(event_date) as first_event_date,
-        max(event_date) as last_event_date,
+        min(first_event_date) as first_event_date,
+        max(last_event_date) as last_event_date,
         sum(calls) as calls,
         sum(engaged_calls) as engaged_calls,
-        max(call_date) as last_call_date,
+        max(last_call_date) as last_call_date,
         sum(claims) as claims,
         sum(paid_amount) as paid_amount,
-        max(claim_date) as last_claim_date,
+        max(last_claim_date) as last_claim_date,
         sum(stages_entered) as stages_entered,
-        max(stage_order) as furthest_stage_entered,
-        max(stage_entered_date) as last_stage_entered_date,
+        max(furthest_stage_entered) as furthest_stage_entered,
+        max(last_stage_entered_date) as last_stage_entered_date,
         sum(stages_completed) as stages_completed
-    from activity_days
-    group by patient_id, {{ carepulse.ml_period_index('activity_date') }}
+    from activity
+    group by patient_id, bucket
 ),
 
 enrolment_periods as (

@@ -11,7 +11,7 @@
     cut at a cutoff). At the scoring cutoff (the as-of date, which may fall inside a
     period) the lifetime features are the running aggregates of the period holding it
     (which has no data after the as-of date) and every `_<n>d` window is summed from the
-    same activity by day (macro ml_patient_activity_days) over the n days ending on the
+    same activity by day (macro ml_patient_activity) over the n days ending on the
     as-of date: the same definitions, exact to the day.
     Set-based features live here; ratios and transforms are derived in ml/features.py,
     which takes the feature list from this model's YAML (meta.feature). -#}
@@ -43,7 +43,8 @@ analysis_date as (
 
 -- the scoring cutoff's windows: the activity of the last days up to the as-of date
 recent_days as (
-    {{ carepulse.ml_patient_activity_days(
+    {{ carepulse.ml_patient_activity(
+        bucket='@date',
         until=as_of,
         since='cast(' ~ dbt.dateadd('day', -1 * ns.longest, as_of) ~ ' as date)',
     ) }}
@@ -55,7 +56,7 @@ scoring_windows as (
             {%- set window_start = dbt.dateadd('day', -1 * feature.days, 'analysis_date.as_of_date') %}
             sum(
                 case
-                    when recent_days.activity_date > cast({{ window_start }} as date)
+                    when recent_days.bucket > cast({{ window_start }} as date)
                         then recent_days.{{ feature.column }}
                 end
             ) as scoring_{{ feature.name }},
