@@ -107,10 +107,15 @@ def run_dbt(
     return result
 
 
+def _shared_parse(key: tuple[str, ...]) -> Path:
+    """The file in the run's parse folder that holds the saved parse for `key`."""
+    return _PARSE_FOLDER[0] / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.msgpack"
+
+
 def _kept_parse(key: tuple[str, ...]) -> Path | None:
     """The saved parse for `key`: this process's, else one another process of the run kept."""
     if key not in _PARSE_CACHE and _PARSE_FOLDER:
-        shared = _PARSE_FOLDER[0] / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.msgpack"
+        shared = _shared_parse(key)
         if shared.exists():
             _PARSE_CACHE[key] = shared
     return _PARSE_CACHE.get(key)
@@ -119,7 +124,7 @@ def _kept_parse(key: tuple[str, ...]) -> Path | None:
 def _keep_parse(key: tuple[str, ...], saved: Path) -> None:
     """Keep a run's saved parse as the one for `key` (atomically: other processes may read it)."""
     if _PARSE_FOLDER:
-        keep = _PARSE_FOLDER[0] / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.msgpack"
+        keep = _shared_parse(key)
         partial = keep.with_suffix(f".{os.getpid()}.partial")
         shutil.copy2(saved, partial)
         os.replace(partial, keep)
