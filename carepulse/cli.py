@@ -27,7 +27,7 @@ _SETTING_FLAGS: dict[str, str] = {
     "temp_dir": "DuckDB spill folder (default CAREPULSE_TEMP_DIR or DuckDB's own)",
     "as_of": "analysis date YYYY-MM-DD (default CAREPULSE_AS_OF or the latest activity date)",
     "memory_limit": "DuckDB memory limit (default CAREPULSE_MEMORY_LIMIT or 3GB)",
-    "threads": "dbt threads (default CAREPULSE_THREADS or 2)",
+    "threads": "dbt threads and report drawing processes (default CAREPULSE_THREADS or 2)",
     "ml_threads": "ML threads (default CAREPULSE_ML_THREADS or 1)",
     "target": "engine: duckdb or spark (default CAREPULSE_TARGET or duckdb; spark needs `make spark-setup`)",
 }
@@ -121,7 +121,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
-        index = render_report(settings.db_path, settings.report_dir)
+        index = render_report(settings.db_path, settings.report_dir, settings.threads)
     except WarehouseNotReady as error:
         raise StepFailed(str(error)) from None
     print(f"carepulse: report written to {index}")

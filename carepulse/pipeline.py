@@ -272,5 +272,9 @@ def _report_and_record(result: BuildResult, settings: Settings, options: BuildOp
     if options.with_report:
         from carepulse.report import render_report
 
-        _timed(result, "report", _plain_step("report", lambda: render_report(settings.db_path, settings.report_dir)))
+        _timed(
+            result,
+            "report",
+            _plain_step("report", lambda: render_report(settings.db_path, settings.report_dir, settings.threads)),
+        )
     record_build(settings.db_path, fingerprint, result.steps)

@@ -139,8 +139,10 @@ def ml_warehouse(ml_session_warehouse: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def ml_report(ml_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """Drawn by two worker processes (the CLI's default); the plain report by one, and
+    test_cli_report_is_byte_identical... compares the two ways byte for byte."""
     out = tmp_path_factory.mktemp("report_ml_out")
-    return _read_page(ml_warehouse, render_report(ml_warehouse, out))
+    return _read_page(ml_warehouse, render_report(ml_warehouse, out, workers=2))
 
 
 # --- figures ----------------------------------------------------------------------------

@@ -20,10 +20,13 @@ from .html import render_page, write_page
 __all__ = ["FIGURES", "WarehouseNotReady", "render_report"]
 
 
-def render_report(db_path: Path, out_dir: Path) -> Path:
-    """Render every figure the warehouse allows and index.html into out_dir; return its path."""
+def render_report(db_path: Path, out_dir: Path, workers: int = 1) -> Path:
+    """Render every figure the warehouse allows and index.html into out_dir; return its path.
+
+    workers: processes drawing the figures (the CLI passes CAREPULSE_THREADS).
+    """
     data = load(Path(db_path))  # first: a missing warehouse leaves no empty report folder behind
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    figures = render_figures(data, out_dir)
+    figures = render_figures(data, out_dir, workers)
     return write_page(out_dir, render_page(data, all_headlines(data), figures))
